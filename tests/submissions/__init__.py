@@ -7,6 +7,7 @@ must get full marks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -14,3 +15,28 @@ class Variant:
     name: str
     answers: dict[str, str]
     scores: dict[str, float] = field(default_factory=dict)
+
+
+def make_submission(base: "Any", variant: Variant) -> "Any":
+    """A copy of notebook ``base`` with the variant's answer cells replaced (by grade_id)."""
+    import copy
+
+    nb = copy.deepcopy(base)
+    missing = set(variant.answers)
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in variant.answers:
+            cell.source = variant.answers[gid]
+            missing.discard(gid)
+    if missing:
+        raise KeyError(f"variant {variant.name}: no answer cell {sorted(missing)}")
+    return nb
+
+
+def load_variants(assignment: str) -> list[Variant]:
+    """The variants declared for an assignment in tests/submissions/lessonNN.py."""
+    import importlib
+
+    module = importlib.import_module(f"tests.submissions.lesson{assignment[:2]}")
+    assert module.ASSIGNMENT == assignment, f"{module.__name__} declares {module.ASSIGNMENT}"
+    return list(module.VARIANTS)

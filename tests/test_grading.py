@@ -1,0 +1,69 @@
+"""Does grading give exact scores: full marks for the solution, 0 for the blank release, and
+the exact partial score for each known-buggy or differently written submission?"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.grading import GradeContext, Source, grade_notebook, reference_probes
+from autograder.sandbox import Limits
+from tests.conftest import ROOT, assignments, sandbox_or_skip
+from tests.submissions import load_variants, make_submission
+
+GRADED = [a for a in assignments() if (ROOT / "tests" / "submissions" / f"lesson{a[:2]}.py").exists()]
+# Short per-cell limit so the endless-loop variants cost seconds; notebook budgets still apply.
+LIMITS = Limits(cell_timeout=8, notebook_timeout=300)
+
+
+def context() -> GradeContext:
+    sandboxed = sandbox_or_skip()
+    reveal = [ROOT / name for name in (".venv", "dlcourse", "datasets", "lessons")]
+    return GradeContext(LIMITS, hide=[ROOT], reveal=reveal, sandboxed=sandboxed)
+
+
+_refs: dict[str, tuple[Source, dict]] = {}
+
+
+def reference(assignment: str) -> tuple[Source, dict]:
+    if assignment not in _refs:
+        source = Source.load(next((ROOT / "solutions" / assignment).glob("*.ipynb")))
+        _refs[assignment] = (source, reference_probes(source, context()))
+    return _refs[assignment]
+
+
+def grade(nb, assignment: str, tmp_path: Path):
+    source, ref = reference(assignment)
+    path = tmp_path / source.path.name
+    nbformat.write(nb, path)
+    return grade_notebook(path, source, ref, context())
+
+
+def cases():
+    for a in GRADED:
+        yield pytest.param(a, "solution", id=f"{a}-solution")
+        yield pytest.param(a, "blank", id=f"{a}-blank")
+        for v in load_variants(a):
+            yield pytest.param(a, v.name, id=f"{a}-{v.name}")
+
+
+@pytest.mark.grading
+@pytest.mark.parametrize("assignment,case", list(cases()))
+def test_exact_score(assignment, case, generated_lessons, tmp_path):
+    source, _ = reference(assignment)
+    full = {gid: source.points[gid] for gid in source.test_ids}
+    if case == "solution":
+        nb, expected = nbformat.read(source.path, 4), full
+    elif case == "blank":
+        nb = nbformat.read(generated_lessons / assignment / source.path.name, 4)
+        expected = {gid: 0.0 for gid in full}
+    else:
+        variant = next(v for v in load_variants(assignment) if v.name == case)
+        nb, expected = make_submission(nbformat.read(source.path, 4), variant), {**full, **variant.scores}
+    result = grade(nb, assignment, tmp_path)
+    got = {gid: cell["score"] for gid, cell in result.cells.items()}
+    failing = {gid: [c["name"] + ": " + str(c["message"]) for c in cell["checks"] if not c["passed"]]
+               for gid, cell in result.cells.items() if got[gid] != expected[gid]}
+    assert got == expected, f"unexpected scores; failing checks: {failing}"
+    assert result.score == sum(expected.values())
