@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e .
-	$(VENV)/bin/jupyter labextension enable nbgrader >/dev/null
-	$(VENV)/bin/jupyter server extension enable --sys-prefix nbgrader >/dev/null
+	$(VENV)/bin/jupyter labextension enable @jupyter/nbgrader >/dev/null 2>&1
+	for ext in formgrader validate_assignment assignment_list course_list; do \
+		$(VENV)/bin/jupyter server extension enable --sys-prefix nbgrader.server_extensions.$$ext >/dev/null 2>&1 || exit 1; done
 	@# The grader's sandbox needs bubblewrap. Install it when we may; a learner without root
 	@# does not need it (only instructors grading other people's code do).
 	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \

@@ -195,9 +195,16 @@ def _grade_job(job: Job, sources: list[Path], references: dict[str, Any], ctx: G
     """Runs in a worker process. Returns the JSON result for one student's submission."""
     notebooks = {}
     present = {p.name for p in job.folder.glob("*.ipynb")}
+    expected = {s.name for s in sources}
+    unexpected = sorted(present - expected)
     for src_path in sources:
         source = Source.load(src_path)
         path = job.folder / src_path.name
+        renamed = None
+        if not path.exists() and len(sources) == 1 and len(unexpected) == 1:
+            # One notebook, under another name ("01_activations (1).ipynb"): grade it, say so.
+            renamed = unexpected.pop()
+            path = job.folder / renamed
         if not path.exists():
             result = NotebookResult(notebook=src_path.name, max_score=sum(source.points[g] for g in source.test_ids))
             result.invalid = f"{src_path.name} was not submitted"
@@ -207,8 +214,12 @@ def _grade_job(job: Job, sources: list[Path], references: dict[str, Any], ctx: G
                                   "error": "notebook not submitted", "checks": []} for gid in source.test_ids}
         else:
             result = grade_notebook(path, source, _decode(references[src_path.name]), ctx)
+            if renamed:
+                result.flags.append(f"notebook submitted as {renamed!r} instead of {src_path.name!r}; graded")
         notebooks[src_path.stem] = result.to_json()
-    extra = sorted(present - {s.name for s in sources})
+    # Anything else beside the notebook (numpy.py, sitecustomize.py...) is never run or imported.
+    extra = unexpected + sorted(p.name for p in job.folder.iterdir()
+                                if p.suffix != ".ipynb" and p.name != "timestamp.txt")
     return {"student": job.student, "assignment": job.assignment, "digest": job.digest,
             "timestamp": (read_timestamp(job.folder) or dt.datetime.utcnow()).isoformat(),
             "graded_at": dt.datetime.utcnow().isoformat(), "notebooks": notebooks,

@@ -150,7 +150,7 @@ def extract_answers(nb: dict[str, Any], source: Source) -> tuple[dict[str, str],
     """The learner's answer text per grade_id, and flags about anything unexpected."""
     flags: list[str] = []
     found: dict[str, list[dict[str, Any]]] = {}
-    test_texts: dict[str, list[str]] = {}
+    test_texts: dict[str, list[tuple[Any, str]]] = {}
     for cell in nb["cells"]:
         if not isinstance(cell, dict):
             flags.append("a cell is not a JSON object; it was ignored")
@@ -161,7 +161,7 @@ def extract_answers(nb: dict[str, Any], source: Source) -> tuple[dict[str, str],
         if gid in source.answer_ids:
             found.setdefault(gid, []).append(cell)
         elif gid in source.test_ids:
-            test_texts.setdefault(gid, []).append(cell_text(cell))
+            test_texts.setdefault(gid, []).append((cell.get("cell_type"), cell_text(cell)))
     answers: dict[str, str] = {}
     source_cells = {nbgrader_meta(c).get("grade_id"): c for c in source.nb.cells}
     for gid in source.answer_ids:
@@ -185,12 +185,40 @@ def extract_answers(nb: dict[str, Any], source: Source) -> tuple[dict[str, str],
             flags.append(f"tests cell {gid} is missing from the submission (the original was run)")
         elif len(texts) > 1:
             flags.append(f"tests cell {gid} appears {len(texts)} times (the original was run once)")
-        elif texts[0].strip() != release:
-            flags.append(f"tests cell {gid} was edited (the original was run)")
+        elif texts[0][1].strip() != release or texts[0][0] != "code":
+            what = "turned into " + str(texts[0][0]) if texts[0][0] != "code" else "edited"
+            flags.append(f"tests cell {gid} was {what} (the original was run)")
+    flags += _metadata_flags(nb, source, source_cells)
     kernel = (nb.get("metadata") or {}).get("kernelspec", {}) if isinstance(nb.get("metadata"), dict) else {}
     if isinstance(kernel, dict) and kernel.get("name") not in (None, "python3"):
         flags.append(f"kernelspec changed to {kernel.get('name')!r} (ignored: graded with python3)")
     return answers, flags
+
+
+_TRUSTED_KEYS = ("grade", "solution", "locked", "points", "schema_version", "task")
+
+
+def _metadata_flags(nb: dict[str, Any], source: Source, source_cells: dict[str, Any]) -> list[str]:
+    """Report (never trust) nbgrader metadata that differs from the source's."""
+    flags = []
+    ids = [c.get("id") for c in nb["cells"] if isinstance(c, dict) and c.get("id") is not None]
+    if len(ids) != len(set(map(str, ids))):
+        flags.append("the notebook has duplicate cell ids")
+    seen = set()
+    for cell in nb["cells"]:
+        if not isinstance(cell, dict):
+            continue
+        meta = nbgrader_meta(cell)
+        gid = meta.get("grade_id")
+        if gid not in source_cells or gid in seen:
+            continue
+        seen.add(gid)
+        want = nbgrader_meta(source_cells[gid])
+        changed = [k for k in _TRUSTED_KEYS if k in want and meta.get(k) != want.get(k)]
+        if changed:
+            details = ", ".join(f"{k} {want.get(k)!r} -> {meta.get(k)!r}" for k in changed)
+            flags.append(f"cell {gid}: nbgrader metadata changed ({details}); the source's was used")
+    return flags
 
 
 # ----------------------------------------------------------------------------------------

@@ -97,6 +97,7 @@ async def _run_cells(codes: list[str], limits: Limits, sandbox: Sandbox) -> tupl
     try:
         async with client.async_setup_kernel(env=sandbox.kernel_env(), cwd=str(sandbox.conn_dir),
                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+            baseline = sandbox.processes()  # the launcher and the kernel, before any graded code
             for i, cell in enumerate(nb.cells):
                 left = deadline - time.monotonic()
                 if left <= 1:
@@ -109,6 +110,8 @@ async def _run_cells(codes: list[str], limits: Limits, sandbox: Sandbox) -> tupl
                 except (CellTimeoutError, asyncio.TimeoutError):
                     runs[i].status = "timeout"
                     runs[i].error = f"cell stopped after the {client.timeout} s time limit"
+                    if sandbox.kill_newer_than(baseline):
+                        notes.append(f"processes started by cell {i} were stopped after its timeout")
                     if not await _recovered(client):
                         notes.append("the kernel did not respond after a timeout and was stopped")
                         break
@@ -117,6 +120,8 @@ async def _run_cells(codes: list[str], limits: Limits, sandbox: Sandbox) -> tupl
                     runs[i].status = "kernel died"
                     runs[i].error = "the kernel died while running this cell" + (
                         " (out of memory)" if sandbox.out_of_memory() else "")
+                    notes.append(f"kernel died in cell {i}{' (out of memory)' if sandbox.out_of_memory() else ''}; "
+                                 f"the remaining cells were not run")
                     break
                 runs[i].status = "error" if runs[i].error else "ok"
     except (DeadKernelError, RuntimeError, TimeoutError, asyncio.TimeoutError) as exc:

@@ -128,14 +128,36 @@ class Sandbox:
                         pass
                 time.sleep(0.05)
 
-    def out_of_memory(self) -> bool:
+    def processes(self) -> set[int]:
+        """Host PIDs of the processes in this run's cgroup."""
         for cg in self.cgroups:
-            failcnt = cg / "memory.failcnt"
             try:
-                if failcnt.exists() and int(failcnt.read_text()) > 0:
-                    return True
-            except (OSError, ValueError):
+                return {int(p) for p in (cg / "cgroup.procs").read_text().split()}
+            except OSError:
+                continue
+        return set()
+
+    def kill_newer_than(self, baseline: set[int]) -> int:
+        """SIGKILL processes the graded code started (forks, workers); keep the kernel itself."""
+        extra = self.processes() - baseline
+        for pid in extra:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
                 pass
+        return len(extra)
+
+    def out_of_memory(self) -> bool:
+        """Did the kernel hit its memory limit (an OOM kill, or usage reaching the limit)?"""
+        for cg in self.cgroups:
+            try:
+                oom = (cg / "memory.oom_control").read_text()
+                if any(line.split()[-1] != "0" for line in oom.splitlines() if line.startswith("oom_kill ")):
+                    return True
+                if int((cg / "memory.max_usage_in_bytes").read_text()) >= int((cg / "memory.limit_in_bytes").read_text()):
+                    return True
+            except (OSError, ValueError, IndexError):
+                continue
         return False
 
     # -- the command ----------------------------------------------------------------------
@@ -172,7 +194,8 @@ class Sandbox:
         args = [bwrap, "--die-with-parent", "--unshare-net", "--unshare-pid", "--unshare-ipc",
                 "--unshare-uts", "--unshare-cgroup-try", "--cap-drop", "ALL",
                 "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-                "--size", str(self.limits.file_mb * 4 * 2**20), "--tmpfs", "/tmp"]
+                "--size", str(self.limits.file_mb * 4 * 2**20), "--tmpfs", "/tmp",
+                "--size", str(self.limits.file_mb * 2**20), "--tmpfs", "/dev/shm"]
         for path in self.hide:
             if path.exists():
                 args += ["--tmpfs", str(path)]
