@@ -1,0 +1,297 @@
+"""Known submissions for lesson 04 (classic ML vs deep learning, honest evaluation) and their exact scores.
+
+Points per tests cell: 04_cv_score_tests 5, 04_metrics_by_hand_tests 7, 04_imbalance_report_tests 6,
+04_split_tests 8, 04_find_leak_tests 5, 04_budgeted_search_tests 5.
+"""
+from tests.submissions import Variant
+
+ASSIGNMENT = "04_classic_vs_deep"
+
+# ---------------------------------------------------------------------------------------------
+# Wrong but plausible.
+# ---------------------------------------------------------------------------------------------
+
+# Accuracy reported as success: average="micro" on a binary problem pools both classes, so
+# "precision", "recall" and "F1" all come out equal to accuracy (0.95 for the majority-class
+# predictor instead of 0). Fails the two checks on precision/recall/F1 (public and hidden);
+# keys, accuracy/balanced accuracy and the two ranking-metric checks pass: 4 of 6.
+IMBALANCE_MICRO = '''
+def imbalance_report(y_true, y_pred, y_score):
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
+        "precision": float(precision_score(y_true, y_pred, average="micro", zero_division=0)),
+        "recall": float(recall_score(y_true, y_pred, average="micro", zero_division=0)),
+        "f1": float(f1_score(y_true, y_pred, average="micro", zero_division=0)),
+        "roc_auc": float(roc_auc_score(y_true, y_score)),
+        "pr_auc": float(average_precision_score(y_true, y_score)),
+    }
+'''
+
+# A grouped split written as a plain shuffled split of the rows: rows of one patient land on both
+# sides. Partition, determinism and all time_split checks pass; "no group on both sides", "a
+# quarter of the groups in test" and the hidden shuffled-ids check fail: 5 of 8.
+GROUP_SPLIT_SHUFFLES_ROWS = '''
+def group_split(groups, test_size=0.25, seed=0):
+    idx = np.arange(len(groups))
+    train_idx, test_idx = train_test_split(idx, test_size=test_size, random_state=seed)
+    return train_idx, test_idx
+
+
+def time_split(times, test_size=0.25):
+    order = np.argsort(times, kind="stable")
+    n_test = int(round(test_size * len(order)))
+    return order[: len(order) - n_test], order[len(order) - n_test:]
+'''
+
+# A time split that shuffles: right sizes, but the test set is not the future. The three
+# time_split checks fail (latest quarter, ordering, hidden timestamps); group_split is right: 5 of 8.
+TIME_SPLIT_SHUFFLES = '''
+def group_split(groups, test_size=0.25, seed=0):
+    groups = np.asarray(groups)
+    unique = np.unique(groups)
+    n_test = int(round(test_size * len(unique)))
+    test_groups = np.random.default_rng(seed).choice(unique, size=n_test, replace=False)
+    in_test = np.isin(groups, test_groups)
+    return np.flatnonzero(~in_test), np.flatnonzero(in_test)
+
+
+def time_split(times, test_size=0.25):
+    return train_test_split(np.arange(len(times)), test_size=test_size, random_state=0)
+'''
+
+# Denominators swapped: "precision" divides by the actual positives (tp + fn) and "recall" by the
+# predicted ones (tp + fp). Counts and ROC-AUC are right; the public P/R/F1 example and the hidden
+# random-labels check fail; with no predicted positives both guarded ratios are 0, as they should be: 5 of 7.
+PRECISION_RECALL_SWAPPED = '''
+def confusion_counts(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    tp = int(np.sum((y_true == 1) & (y_pred == 1)))
+    fp = int(np.sum((y_true == 0) & (y_pred == 1)))
+    fn = int(np.sum((y_true == 1) & (y_pred == 0)))
+    tn = int(np.sum((y_true == 0) & (y_pred == 0)))
+    return tp, fp, fn, tn
+
+
+def precision_recall_f1(y_true, y_pred):
+    tp, fp, fn, _ = confusion_counts(y_true, y_pred)
+    precision = tp / (tp + fn) if tp + fn else 0.0
+    recall = tp / (tp + fp) if tp + fp else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def roc_auc_by_ranking(y_true, scores):
+    y_true, scores = np.asarray(y_true), np.asarray(scores, dtype=np.float64)
+    pos, neg = scores[y_true == 1], scores[y_true == 0]
+    wins = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+    return float(wins / (len(pos) * len(neg)))
+'''
+
+# Ties counted as wins for the positive (>= instead of > plus a half): only the tied-scores
+# check fails: 6 of 7.
+ROC_AUC_TIES_AS_WINS = PRECISION_RECALL_SWAPPED.replace(
+    "precision = tp / (tp + fn) if tp + fn else 0.0\n    recall = tp / (tp + fp) if tp + fp else 0.0",
+    "precision = tp / (tp + fp) if tp + fp else 0.0\n    recall = tp / (tp + fn) if tp + fn else 0.0",
+).replace(
+    "wins = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()",
+    "wins = (pos[:, None] >= neg[None, :]).sum()",
+)
+
+# The sign of the association ignored: the column with the largest raw ROC-AUC, so a leak that
+# goes *down* as the label goes up (AUC near 0) is missed. Only the hidden negative-leak check
+# fails: 4 of 5.
+FIND_LEAK_ONE_SIDED = '''
+def find_leak(X, y, feature_names):
+    aucs = [roc_auc_score(y, X[:, j]) for j in range(X.shape[1])]
+    return feature_names[int(np.argmax(aucs))]
+
+
+def honest_score(X, y, feature_names, leak):
+    keep = [j for j, name in enumerate(feature_names) if name != leak]
+    folds = StratifiedKFold(5, shuffle=True, random_state=0)
+    return float(cross_val_score(make_model(), X[:, keep], y, cv=folds, scoring="roc_auc").mean())
+'''
+
+# The "honest" score still trains on the leaking column (~0.98 instead of ~0.78): both
+# honest_score checks fail, the three find_leak checks pass: 3 of 5.
+HONEST_SCORE_KEEPS_LEAK = '''
+def find_leak(X, y, feature_names):
+    strength = [abs(roc_auc_score(y, X[:, j]) - 0.5) for j in range(X.shape[1])]
+    return feature_names[int(np.argmax(strength))]
+
+
+def honest_score(X, y, feature_names, leak):
+    folds = StratifiedKFold(5, shuffle=True, random_state=0)
+    return float(cross_val_score(make_model(), X, y, cv=folds, scoring="roc_auc").mean())
+'''
+
+# Leaky cross-validation: one model fitted on all the data, then "evaluated" on each fold, which
+# it has already seen. Right shape, every value too high: 1 of 5.
+CV_FIT_ON_ALL_DATA = '''
+def cv_score(make_model, X, y, n_splits=5, seed=0, metric=accuracy_score):
+    model = make_model().fit(X, y)
+    folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    return np.array([metric(y[val_idx], model.predict(X[val_idx])) for _, val_idx in folds.split(X, y)])
+'''
+
+# Hyperparameters chosen by their test score (the test set used for every candidate). The
+# budget and the reported numbers stay within tolerance, but shuffling the test labels changes
+# the choice: only the hidden "choice does not depend on the test set" check fails: 4 of 5.
+SEARCH_PICKS_BY_TEST = '''
+def budgeted_search(make_model, param_distributions, X_train, y_train, X_test, y_test, budget, seed=0):
+    folds = StratifiedKFold(5, shuffle=True, random_state=seed)
+    best = None
+    for params in ParameterSampler(param_distributions, budget, random_state=seed):
+        model = make_model().set_params(**params).fit(X_train, y_train)
+        test = model.score(X_test, y_test)
+        if best is None or test > best[2]:
+            cv = cross_val_score(make_model().set_params(**params), X_train, y_train, cv=folds).mean()
+            best = (params, cv, test)
+    return {"best_params": best[0], "cv_score": float(best[1]), "test_score": float(best[2]), "n_candidates": budget}
+'''
+
+# ---------------------------------------------------------------------------------------------
+# Correct, written differently (loops, other names, prints, warnings): full marks.
+# ---------------------------------------------------------------------------------------------
+CORRECT = {
+    "04_cv_score": '''
+import warnings as _w
+from sklearn.metrics import make_scorer
+
+def cv_score(make_model, X, y, n_splits=5, seed=0, metric=accuracy_score):
+    """Same folds, via cross_val_score and a scorer built from the metric."""
+    splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    out = cross_val_score(make_model(), X, y, cv=splitter, scoring=make_scorer(metric))
+    print("fold scores:", np.round(out, 3))
+    _w.warn("cv_score: this is a warning on stderr and must not cost points")
+    return list(out)
+''',
+    "04_metrics_by_hand": '''
+from scipy.stats import rankdata
+
+def confusion_counts(y_true, y_pred):
+    counts = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
+    for truth, guess in zip(list(y_true), list(y_pred)):
+        if guess == 1:
+            counts["tp" if truth == 1 else "fp"] += 1
+        else:
+            counts["fn" if truth == 1 else "tn"] += 1
+    return counts["tp"], counts["fp"], counts["fn"], counts["tn"]
+
+
+def precision_recall_f1(y_true, y_pred):
+    tp, fp, fn, tn = confusion_counts(y_true, y_pred)
+    prec = 0.0 if tp + fp == 0 else tp / (tp + fp)
+    rec = 0.0 if tp + fn == 0 else tp / (tp + fn)
+    # F1 = 2 tp / (2 tp + fp + fn) is the same harmonic mean, written from the counts.
+    f = 0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn)
+    return (prec, rec, f)
+
+
+def roc_auc_by_ranking(y_true, scores):
+    """Mann-Whitney U: the sum of the positives' (average) ranks, minus its minimum."""
+    y_true = np.asarray(y_true)
+    ranks = rankdata(scores)  # ties get the average rank, which counts a tie as one half
+    n_pos = int((y_true == 1).sum())
+    n_neg = len(y_true) - n_pos
+    u = ranks[y_true == 1].sum() - n_pos * (n_pos + 1) / 2
+    return u / (n_pos * n_neg)
+''',
+    "04_imbalance_report": '''
+from sklearn.metrics import confusion_matrix
+
+def imbalance_report(y_true, y_pred, y_score):
+    tn, fp, fn, tp = confusion_matrix(y_true, y_pred, labels=[0, 1]).ravel()
+    prec = tp / (tp + fp) if (tp + fp) > 0 else 0.0
+    rec = tp / (tp + fn) if (tp + fn) > 0 else 0.0
+    spec = tn / (tn + fp) if (tn + fp) > 0 else 0.0
+    out = dict(
+        pr_auc=average_precision_score(y_true, y_score),
+        roc_auc=roc_auc_score(y_true, y_score),
+        f1=(2 * prec * rec / (prec + rec)) if prec + rec > 0 else 0.0,
+        recall=rec,
+        precision=prec,
+        balanced_accuracy=(rec + spec) / 2,
+        accuracy=(tp + tn) / (tp + tn + fp + fn),
+    )
+    print(out)
+    return out
+''',
+    "04_split": '''
+from sklearn.model_selection import GroupShuffleSplit
+
+def group_split(groups, test_size=0.25, seed=0):
+    splitter = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
+    tr, te = next(splitter.split(np.zeros(len(groups)), groups=groups))
+    return list(tr), list(te)
+
+
+def time_split(times, test_size=0.25):
+    ranked = sorted(range(len(times)), key=lambda i: times[i])
+    cut = len(ranked) - int(round(test_size * len(ranked)))
+    past, future = [], []
+    for position, i in enumerate(ranked):
+        (past if position < cut else future).append(i)
+    return np.array(past), np.array(future)
+''',
+    "04_find_leak": '''
+from sklearn.model_selection import cross_val_predict
+
+def find_leak(X, y, feature_names):
+    """Score every column alone with a one-column model, by CV; the leak is (nearly) perfect on its own."""
+    best_name, best_auc = None, -1.0
+    for j, column in enumerate(feature_names):
+        p = cross_val_predict(make_model(), X[:, [j]], y, cv=StratifiedKFold(3, shuffle=True, random_state=0),
+                              method="predict_proba")[:, 1]
+        auc = roc_auc_score(y, p)
+        print(f"{column:>20s}  {auc:.3f}")
+        if auc > best_auc:
+            best_name, best_auc = column, auc
+    return best_name
+
+
+def honest_score(X, y, feature_names, leak):
+    X_kept = np.delete(X, list(feature_names).index(leak), axis=1)
+    aucs = []
+    for tr, va in StratifiedKFold(5, shuffle=True, random_state=0).split(X_kept, y):
+        m = make_model().fit(X_kept[tr], y[tr])
+        aucs.append(roc_auc_score(y[va], m.predict_proba(X_kept[va])[:, 1]))
+    return sum(aucs) / len(aucs)
+''',
+    "04_budgeted_search": '''
+def budgeted_search(make_model, param_distributions, X_train, y_train, X_test, y_test, budget, seed=0):
+    folds = StratifiedKFold(5, shuffle=True, random_state=seed)
+    tried = []
+    for setting in ParameterSampler(param_distributions, n_iter=budget, random_state=seed):
+        mean_acc = cross_val_score(make_model().set_params(**setting), X_train, y_train, cv=folds).mean()
+        tried.append((mean_acc, setting))
+    best_acc, best_setting = max(tried, key=lambda pair: pair[0])  # the first of equals, like the search
+    final = make_model().set_params(**best_setting).fit(X_train, y_train)
+    test_acc = accuracy_score(y_test, final.predict(X_test))  # the one look at the test set
+    print(f"tried {len(tried)} settings; best CV {best_acc:.3f}; test {test_acc:.3f}")
+    return dict(best_params=best_setting, cv_score=best_acc, test_score=test_acc, n_candidates=len(tried))
+''',
+}
+
+VARIANTS = [
+    Variant("imbalance_report_micro_average_is_accuracy", answers={"04_imbalance_report": IMBALANCE_MICRO},
+            scores={"04_imbalance_report_tests": 4}),
+    Variant("group_split_is_a_shuffled_row_split", answers={"04_split": GROUP_SPLIT_SHUFFLES_ROWS},
+            scores={"04_split_tests": 5}),
+    Variant("time_split_shuffles", answers={"04_split": TIME_SPLIT_SHUFFLES},
+            scores={"04_split_tests": 5}),
+    Variant("precision_recall_denominators_swapped", answers={"04_metrics_by_hand": PRECISION_RECALL_SWAPPED},
+            scores={"04_metrics_by_hand_tests": 5}),
+    Variant("roc_auc_ties_count_as_wins", answers={"04_metrics_by_hand": ROC_AUC_TIES_AS_WINS},
+            scores={"04_metrics_by_hand_tests": 6}),
+    Variant("find_leak_ignores_negative_association", answers={"04_find_leak": FIND_LEAK_ONE_SIDED},
+            scores={"04_find_leak_tests": 4}),
+    Variant("honest_score_keeps_the_leak", answers={"04_find_leak": HONEST_SCORE_KEEPS_LEAK},
+            scores={"04_find_leak_tests": 3}),
+    Variant("cv_score_fits_once_on_all_data", answers={"04_cv_score": CV_FIT_ON_ALL_DATA},
+            scores={"04_cv_score_tests": 1}),
+    Variant("search_picks_by_test_score", answers={"04_budgeted_search": SEARCH_PICKS_BY_TEST},
+            scores={"04_budgeted_search_tests": 4}),
+    Variant("correct_loops_other_names_prints_warnings", answers=CORRECT, scores={}),
+]
