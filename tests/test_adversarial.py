@@ -212,7 +212,8 @@ def test_objects_whose_comparisons_lie_earn_nothing(tmp_path):
     answers = solution_answers()
     answers["01_sigmoid"] = LIARS
     answers["01_tanh"] = "from __main__ import *\n"  # keep the liars' tanh from the cell above
-    result = grade(with_answers(answers), tmp_path)
+    # Importing torch in a loaded sandbox can take a while: give the cells room.
+    result = grade(with_answers(answers), tmp_path, Limits(cell_timeout=60, notebook_timeout=300, memory_mb=2048))
     # sigmoid and its gradient lie; tanh returns zeros in a lying Tensor; tanh_grad is an
     # ArrayLike: not plain data. Only "tanh is odd" (zeros + zeros == 0) is genuinely right.
     assert scores(result) == {**FULL, "01_sigmoid_tests": 0.0, "01_tanh_tests": 1.0}
@@ -440,7 +441,8 @@ def collapse_linear(weights, biases):
 
 
 def test_dataloader_with_hundreds_of_workers_fails_that_check_only(tmp_path):
-    result = grade(with_answers({**solution_answers(), "01_collapse": DATALOADER}), tmp_path)
+    limits = Limits(cell_timeout=60, notebook_timeout=300, memory_mb=2048, max_pids=64)
+    result = grade(with_answers({**solution_answers(), "01_collapse": DATALOADER}), tmp_path, limits)
     assert scores(result) == {**FULL, "01_collapse_tests": 0.0}
 
 
