@@ -11,6 +11,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("DLCOURSE_PROFILE", "cpu")
+# Tests run two at a time on two cores: one BLAS/torch thread per process avoids the
+# oversubscription that made small models several times slower. Kernels inherit this.
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 
 def assignments() -> list[str]:

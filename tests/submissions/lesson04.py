@@ -136,7 +136,7 @@ def cv_score(make_model, X, y, n_splits=5, seed=0, metric=accuracy_score):
 '''
 
 # Hyperparameters chosen by their test score (the test set used for every candidate). The
-# budget and the reported numbers stay within tolerance, but shuffling the test labels changes
+# budget and the reported numbers stay within tolerance, but flipping the test labels changes
 # the choice: only the hidden "choice does not depend on the test set" check fails: 4 of 5.
 SEARCH_PICKS_BY_TEST = '''
 def budgeted_search(make_model, param_distributions, X_train, y_train, X_test, y_test, budget, seed=0):
