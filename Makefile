@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
-.PHONY: setup lab test test-fast lessons release quickstart bench clean-cohort
+.PHONY: setup lab test test-fast lessons release quickstart doctor bench clean-cohort
 
 setup: $(STAMP)
 
@@ -41,6 +41,9 @@ release: setup
 
 quickstart: setup
 	$(PY) -m autograder quickstart --jobs $(JOBS)
+
+doctor: setup
+	$(PY) -m dlcourse.doctor
 
 bench: setup
 	$(PY) bench/grading_benchmark.py

@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterator
 
 import nbformat
 
-from autograder.grading import (GradeContext, InvalidSubmission, NotebookResult, Source, SourceError,
+from autograder.grading import (GradeContext, NotebookResult, Source, SourceError,
                                 grade_notebook, graded_notebook, reference_probes)
 from autograder.sandbox import Limits
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import matplotlib
 import numpy as np
@@ -186,39 +185,3 @@ def test_a_cnn_on_synthetic_images():
                   make_loader(shapes.X_test, shapes.y_test, 200), nn.CrossEntropyLoss(),
                   torch.optim.Adam(model.parameters(), 3e-3), num_epochs=6, progress=False)
     assert max(history.val_acc) > 0.6  # chance is 0.25
-
-
-def test_per_batch_overhead_is_within_1_2x_of_a_bare_loop():
-    """Is fit (no validation, no bar) within 1.2x of a bare PyTorch loop on a small CPU model?"""
-    g = torch.Generator().manual_seed(0)
-    X, y = torch.randn(2048, 64, generator=g), torch.randint(0, 10, (2048,), generator=g)
-    loader = make_loader(X, y, 64, shuffle=True, seed=0)
-
-    def setup():
-        torch.manual_seed(0)
-        model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
-        return model, torch.optim.SGD(model.parameters(), lr=0.05), nn.CrossEntropyLoss()
-
-    def bare() -> float:
-        model, optimizer, loss_fn = setup()
-        start = time.perf_counter()
-        for _ in range(3):
-            model.train()
-            for X_batch, y_batch in loader:
-                optimizer.zero_grad()
-                loss_fn(model(X_batch), y_batch).backward()
-                optimizer.step()
-        return time.perf_counter() - start
-
-    def course() -> float:
-        model, optimizer, loss_fn = setup()
-        start = time.perf_counter()
-        fit(model, loader, None, loss_fn, optimizer, 3, device="cpu", progress=False)
-        return time.perf_counter() - start
-
-    # Best of several runs, interleaved, so that a busy machine slows both sides alike.
-    bare_times, course_times = [], []
-    for _ in range(5):
-        bare_times.append(bare())
-        course_times.append(course())
-    assert min(course_times) < 1.2 * min(bare_times), (min(course_times), min(bare_times))
