@@ -1,8 +1,9 @@
 """Known submissions for lesson 06 (convolutional networks) and their exact scores.
 
-Points per tests cell: 06_shapes_tests 6, 06_conv_naive_tests 5, 06_conv_backward_tests 5,
-06_maxpool_tests 5, 06_im2col_tests 4, 06_conv_im2col_tests 4, 06_digits_cnn_tests 5,
-06_class_metrics_tests 6, 06_saliency_tests 3.
+Points per tests cell: 06_shapes_tests 8, 06_conv_naive_tests 8, 06_conv_backward_tests 7,
+06_maxpool_tests 7, 06_im2col_tests 6, 06_conv_im2col_tests 6, 06_digits_cnn_tests 7,
+06_class_metrics_tests 8, 06_saliency_tests 5. Hidden checks carry most of the points (public
+ones 1 each, hidden ones 1-3).
 """
 from tests.submissions import Variant
 
@@ -13,7 +14,8 @@ ASSIGNMENT = "06_cnn"
 # ---------------------------------------------------------------------------------------------
 
 # Output size without the stride: right for stride 1 only. Fails the public size check (stride 2
-# half) and the hidden sizes (strides 2 and 3); receptive fields and parameter counts pass: 4 of 6.
+# half, 1 pt) and the hidden sizes (strides 2 and 3, 2 pt); receptive fields and parameter counts
+# pass: 5 of 8.
 SHAPES_FORGETS_STRIDE = '''
 def conv_output_size(size, kernel, stride=1, pad=0, dilation=1):
     return size + 2 * pad - dilation * (kernel - 1)
@@ -34,7 +36,7 @@ def conv_param_count(in_channels, out_channels, kernel, bias=True):
 
 # Receptive field that multiplies in a layer's own stride before adding its kernel: identical for
 # stride-1 stacks (public check passes), wrong once a strided layer is followed by another. Only
-# the hidden strided-stack check fails: 5 of 6.
+# the hidden strided-stack check (2 pt) fails: 6 of 8.
 RECEPTIVE_FIELD_OWN_STRIDE = '''
 def conv_output_size(size, kernel, stride=1, pad=0, dilation=1):
     return (size + 2 * pad - dilation * (kernel - 1) - 1) // stride + 1
@@ -54,7 +56,7 @@ def conv_param_count(in_channels, out_channels, kernel, bias=True):
 '''
 
 # np.pad(x, pad) pads *every* axis, batch and channels too. With pad=0 nothing changes, so the two
-# public checks pass; the three hidden checks use padding 1 or 2 and fail: 2 of 5.
+# public checks pass; the three hidden checks (2 pt each) use padding 1 or 2 and fail: 2 of 8.
 CONV_PADS_EVERY_AXIS = '''
 def conv_forward_naive(x, w, b, stride=1, pad=0):
     N, C, H, W = x.shape
@@ -73,8 +75,8 @@ def conv_forward_naive(x, w, b, stride=1, pad=0):
 '''
 
 # The output size ignores the stride: for stride 1 all is well (worked example, the stride-1 public
-# check and the hidden "same" conv pass); with stride 2 or 3 the loops run past the image and the
-# windows no longer match the kernel (it raises): 3 of 5.
+# check and the hidden "same" conv (2 pt) pass); with stride 2 or 3 the loops run past the image
+# and the windows no longer match the kernel (it raises): 4 of 8.
 CONV_FORGETS_STRIDE = '''
 def conv_forward_naive(x, w, b, stride=1, pad=0):
     N, C, H, W = x.shape
@@ -93,7 +95,7 @@ def conv_forward_naive(x, w, b, stride=1, pad=0):
 '''
 
 # The textbook convolution flips the kernel; PyTorch's conv2d does not. Every check uses a kernel
-# that is not symmetric under a half turn: 0 of 5.
+# that is not symmetric under a half turn: 0 of 8.
 CONV_FLIPS_KERNEL = '''
 def conv_forward_naive(x, w, b, stride=1, pad=0):
     N, C, H, W = x.shape
@@ -113,7 +115,8 @@ def conv_forward_naive(x, w, b, stride=1, pad=0):
 '''
 
 # "=" instead of "+=" for dx: each window's gradient overwrites what other filters and overlapping
-# windows put there. db and dw pass; the public dx check and both hidden (dx, dw, db) checks fail: 2 of 5.
+# windows put there. db and dw pass (1 pt each); the public dx check and both hidden (dx, dw, db)
+# checks (2 pt each) fail: 2 of 7.
 CONV_BACKWARD_OVERWRITES_DX = '''
 def conv_backward_naive(dout, x, w, stride=1, pad=0):
     N, C, H, W = x.shape
@@ -135,7 +138,8 @@ def conv_backward_naive(dout, x, w, stride=1, pad=0):
 '''
 
 # Max-pool backward that routes the gradient to every position of the window, as if it were
-# average pooling without the division. The three forward checks pass, both backward checks fail: 3 of 5.
+# average pooling without the division. The three forward checks pass (1 + 1 + 2 pt), both
+# backward checks fail (1 + 2 pt): 4 of 7.
 MAXPOOL_BACKWARD_TO_ALL = '''
 def maxpool_forward_naive(x, pool=2, stride=2):
     N, C, H, W = x.shape
@@ -159,8 +163,8 @@ def maxpool_backward_naive(dout, x, pool=2, stride=2):
 
 # im2col (and a consistent col2im) with rows ordered (p, q, c) instead of (c, p, q): a valid
 # layout in itself, but it does not match w.reshape(F, -1). The shape check passes; the worked
-# example (2 channels) and both hidden checks fail: 1 of 4. The (unchanged) im2col convolution uses
-# these, and every one of its checks has several channels: 0 of 4.
+# example (2 channels) and both hidden checks fail: 1 of 6. The (unchanged) im2col convolution uses
+# these, and every one of its checks has several channels: 0 of 6.
 IM2COL_KERNEL_MAJOR = '''
 def im2col(x, KH, KW, stride=1, pad=0):
     N, C, H, W = x.shape
@@ -187,7 +191,7 @@ def col2im(cols, x_shape, KH, KW, stride=1, pad=0):
 '''
 
 # Conv layers keep their default bias before batch norm: everything works, but the parameter count
-# and the hidden "convs have no bias" check fail: 3 of 5.
+# (1 pt) and the hidden "convs have no bias" check (2 pt) fail: 4 of 7.
 CNN_BIAS_BEFORE_BATCHNORM = '''
 class DigitsCNN(nn.Module):
     def __init__(self, in_channels=1, num_classes=10, width=32):
@@ -205,8 +209,8 @@ class DigitsCNN(nn.Module):
 '''
 
 # "Recall" divided by how often a class was *predicted* (that is precision). The confusion matrix
-# and both class-weight checks pass; the public recall check, the hidden random-labels check and
-# the hidden missing-class check fail: 3 of 6.
+# and both class-weight checks pass; the public recall check (1 pt), the hidden random-labels
+# check and the hidden missing-class check (2 pt each) fail: 3 of 8.
 RECALL_IS_PRECISION = '''
 def confusion_matrix(y, y_hat, num_classes):
     cm = np.zeros((num_classes, num_classes), dtype=np.int64)
@@ -231,7 +235,7 @@ def class_weights(y, num_classes):
 '''
 
 # Backpropagating the sum of *all* logits instead of each image's true-class logit. Shape and
-# signs pass; the linear-model check and the hidden CNN check fail: 1 of 3.
+# signs pass; the linear-model check (1 pt) and the hidden CNN check (3 pt) fail: 1 of 5.
 SALIENCY_ALL_LOGITS = '''
 def saliency_map(model, X, y):
     model.eval()
@@ -241,7 +245,7 @@ def saliency_map(model, X, y):
 '''
 
 # Forgetting model.eval(): batch norm then normalises with the batch's statistics. The two public
-# checks use a model without batch norm and pass; the hidden batch-norm CNN check fails: 2 of 3.
+# checks use a model without batch norm and pass; the hidden batch-norm CNN check (3 pt) fails: 2 of 5.
 SALIENCY_TRAIN_MODE = '''
 def saliency_map(model, X, y):
     X = X.detach().clone().requires_grad_(True)
@@ -535,17 +539,17 @@ def saliency_map(model, X, y):
 }
 
 VARIANTS = [
-    Variant("shapes_forgets_stride", {"06_shapes": SHAPES_FORGETS_STRIDE}, {"06_shapes_tests": 4}),
-    Variant("receptive_field_own_stride", {"06_shapes": RECEPTIVE_FIELD_OWN_STRIDE}, {"06_shapes_tests": 5}),
+    Variant("shapes_forgets_stride", {"06_shapes": SHAPES_FORGETS_STRIDE}, {"06_shapes_tests": 5}),
+    Variant("receptive_field_own_stride", {"06_shapes": RECEPTIVE_FIELD_OWN_STRIDE}, {"06_shapes_tests": 6}),
     Variant("conv_pads_every_axis", {"06_conv_naive": CONV_PADS_EVERY_AXIS}, {"06_conv_naive_tests": 2}),
-    Variant("conv_forgets_stride", {"06_conv_naive": CONV_FORGETS_STRIDE}, {"06_conv_naive_tests": 3}),
+    Variant("conv_forgets_stride", {"06_conv_naive": CONV_FORGETS_STRIDE}, {"06_conv_naive_tests": 4}),
     Variant("conv_flips_kernel", {"06_conv_naive": CONV_FLIPS_KERNEL}, {"06_conv_naive_tests": 0}),
     Variant("conv_backward_overwrites_dx", {"06_conv_backward": CONV_BACKWARD_OVERWRITES_DX},
             {"06_conv_backward_tests": 2}),
-    Variant("maxpool_backward_to_all", {"06_maxpool": MAXPOOL_BACKWARD_TO_ALL}, {"06_maxpool_tests": 3}),
+    Variant("maxpool_backward_to_all", {"06_maxpool": MAXPOOL_BACKWARD_TO_ALL}, {"06_maxpool_tests": 4}),
     Variant("im2col_kernel_major", {"06_im2col": IM2COL_KERNEL_MAJOR},
             {"06_im2col_tests": 1, "06_conv_im2col_tests": 0}),
-    Variant("cnn_bias_before_batchnorm", {"06_digits_cnn": CNN_BIAS_BEFORE_BATCHNORM}, {"06_digits_cnn_tests": 3}),
+    Variant("cnn_bias_before_batchnorm", {"06_digits_cnn": CNN_BIAS_BEFORE_BATCHNORM}, {"06_digits_cnn_tests": 4}),
     Variant("recall_is_precision", {"06_class_metrics": RECALL_IS_PRECISION}, {"06_class_metrics_tests": 3}),
     Variant("saliency_all_logits", {"06_saliency": SALIENCY_ALL_LOGITS}, {"06_saliency_tests": 1}),
     Variant("saliency_train_mode", {"06_saliency": SALIENCY_TRAIN_MODE}, {"06_saliency_tests": 2}),
