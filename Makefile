@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
-.PHONY: setup lab test test-fast lessons release quickstart doctor bench clean-cohort
+.PHONY: setup lab test test-fast lessons release quickstart doctor bench bench-grading clean-cohort
 
 setup: $(STAMP)
 
@@ -45,7 +45,11 @@ quickstart: setup
 doctor: setup
 	$(PY) -m dlcourse.doctor
 
+# Benchmarks print ratios measured in one run; they are not tests.
 bench: setup
+	$(PY) bench/conv_benchmark.py
+
+bench-grading: setup
 	$(PY) bench/grading_benchmark.py
 
 clean-cohort:
