@@ -1,7 +1,7 @@
 """The course's grading commands. Run from the course root: ``python -m autograder COMMAND``.
 
   lessons                       regenerate lessons/ from solutions/ (nbgrader generate_assignment)
-  release [A ...]               release assignments: student versions + gradebook entries
+  release [A ...]               release assignments: student versions in COHORT/release + gradebook entries
   collect FOLDER A              copy a folder of submissions into cohort/submitted/
   autograde A [--jobs N]        grade in a sandbox, in parallel, resumably; fill the gradebook
   feedback A                    per-student HTML feedback (nbgrader generate_feedback)
@@ -28,6 +28,9 @@ def nbgrader(course: Course, *args: str, db: bool = True) -> None:
     c = course.cohort
     cmd = [sys.executable, "-m", "nbgrader", *args,
            f"--CourseDirectory.root={course.root}",
+           # The cohort gets its own copy of the student version; lessons/ is only ever written
+           # by `make lessons`, so grading a cohort never touches the repository.
+           f"--CourseDirectory.release_directory={c / 'release'}",
            f"--CourseDirectory.submitted_directory={c / 'submitted'}",
            f"--CourseDirectory.autograded_directory={c / 'autograded'}",
            f"--CourseDirectory.feedback_directory={c / 'feedback'}",
@@ -90,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.cmd == "release":
         for name in args.assignments or course.assignments():
             nbgrader(course, "generate_assignment", name, "--force")
-        print(f"released to {course.root / 'lessons'}; gradebook {course.db_url}")
+        print(f"released to {course.cohort / 'release'} (the same as lessons/); gradebook {course.db_url}")
     elif args.cmd == "collect":
         got = collect(course, args.folder, args.assignment)
         print(f"collected {len(got)} submission(s) into {course.cohort / 'submitted'}")
