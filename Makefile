@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
-.PHONY: setup lab test test-fast lessons release quickstart doctor bench bench-grading clean-cohort
+.PHONY: setup lab progress test test-fast lessons release quickstart doctor bench bench-grading clean-cohort
 
 setup: $(STAMP)
 
@@ -26,6 +26,9 @@ $(STAMP): pyproject.toml
 
 lab: setup
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=lessons
+
+progress: setup
+	$(PY) -m autograder progress
 
 test: setup
 	$(PY) -m pytest -q -n $(JOBS) --dist loadgroup

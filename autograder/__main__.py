@@ -7,6 +7,7 @@
   feedback A                    per-student HTML feedback (nbgrader generate_feedback)
   export [--to FILE]            grades as CSV (nbgrader export)
   quickstart                    all of the above on the bundled example submissions
+  progress [A ...]              a learner's own points so far, from their notebooks in lessons/
 """
 from __future__ import annotations
 
@@ -81,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("assignment")
     e = sub.add_parser("export")
     e.add_argument("--to", type=Path, help="CSV path (default: COHORT/grades.csv)")
+    pr = sub.add_parser("progress")
+    pr.add_argument("assignments", nargs="*")
+    pr.add_argument("--folder", type=Path, help="where your notebooks are (default: ROOT/lessons)")
     q = sub.add_parser("quickstart")
     q.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     q.add_argument("--no-sandbox", action="store_true")
@@ -106,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         to = args.to or course.cohort / "grades.csv"
         nbgrader(course, "export", f"--to={to}")
         print(f"grades exported to {to}")
+    elif args.cmd == "progress":
+        from autograder.progress import progress
+        progress(course, args.folder or course.root / "lessons", args.assignments)
     elif args.cmd == "quickstart":
         return quickstart(course, args.jobs, args.no_sandbox)
     return 0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -51,3 +52,15 @@ def read_nb(path: Path) -> nbformat.NotebookNode:
 def copy_tree(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst)
     return dst
+
+
+def committed_text(path: Path) -> str:
+    """A lesson file as committed. Learners work in lessons/ itself, so a notebook with local
+    changes is their work in progress: course checks read the committed version instead."""
+    rel = path.resolve().relative_to(ROOT)
+    changed = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", str(rel)], cwd=ROOT)
+    if changed.returncode == 1:
+        shown = subprocess.run(["git", "show", f"HEAD:{rel.as_posix()}"], cwd=ROOT, capture_output=True, text=True)
+        if shown.returncode == 0:
+            return shown.stdout
+    return path.read_text()

@@ -21,7 +21,7 @@ import pytest
 
 from autograder.grading import GradeContext, Source, grade_notebook, reference_probes
 from autograder.sandbox import Limits
-from tests.conftest import ROOT, sandbox_or_skip
+from tests.conftest import ROOT, committed_text, sandbox_or_skip
 
 pytestmark = pytest.mark.grading
 A = "01_activations"
@@ -53,7 +53,7 @@ def solution_answers() -> dict[str, str]:
 
 
 def release() -> nbformat.NotebookNode:
-    return nbformat.read(ROOT / "lessons" / A / f"{A}.ipynb", 4)
+    return nbformat.reads(committed_text(ROOT / "lessons" / A / f"{A}.ipynb"), 4)
 
 
 def with_answers(answers: dict[str, str], base: nbformat.NotebookNode | None = None) -> nbformat.NotebookNode:
