@@ -10,7 +10,6 @@ import copy
 import hashlib
 import json
 import os
-import re
 import socket
 import threading
 import time
@@ -21,6 +20,7 @@ import pytest
 
 from autograder.grading import GradeContext, Source, grade_notebook, reference_probes
 from autograder.sandbox import Limits
+from tests import submissions
 from tests.conftest import ROOT, committed_text, sandbox_or_skip
 
 pytestmark = pytest.mark.grading
@@ -47,9 +47,7 @@ def source_and_reference():
 
 
 def solution_answers() -> dict[str, str]:
-    nb = nbformat.read(SRC, 4)
-    return {c.metadata["nbgrader"]["grade_id"]: re.sub(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", "", c.source, flags=re.M)
-            for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"}
+    return submissions.solution_answers(nbformat.read(SRC, 4))
 
 
 def release() -> nbformat.NotebookNode:

@@ -7,7 +7,6 @@ where tests/submissions/lesson01.py gives a known-buggy or differently written a
 from __future__ import annotations
 
 import copy
-import re
 from pathlib import Path
 
 import nbformat
@@ -27,12 +26,11 @@ def main() -> None:
     import sys
 
     sys.path.insert(0, str(ROOT))
-    from tests.submissions import load_variants
+    from tests.submissions import load_variants, solution_answers
 
     source = nbformat.read(ROOT / "solutions" / A / f"{A}.ipynb", 4)
     release = nbformat.read(ROOT / "lessons" / A / f"{A}.ipynb", 4)
-    solution = {c.metadata["nbgrader"]["grade_id"]: re.sub(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", "", c.source, flags=re.M)
-                for c in source.cells if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"}
+    solution = solution_answers(source)
     variants = {v.name: v for v in load_variants(A)}
     for student, names in STUDENTS.items():
         nb = copy.deepcopy(release)

@@ -40,3 +40,11 @@ def load_variants(assignment: str) -> list[Variant]:
     module = importlib.import_module(f"tests.submissions.lesson{assignment[:2]}")
     assert module.ASSIGNMENT == assignment, f"{module.__name__} declares {module.ASSIGNMENT}"
     return list(module.VARIANTS)
+
+
+def solution_answers(source: "Any") -> dict[str, str]:
+    """The solution notebook's code answers as a learner would hand them in (markers removed)."""
+    import re
+
+    return {c.metadata["nbgrader"]["grade_id"]: re.sub(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", "", c.source, flags=re.M)
+            for c in source.cells if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"}
