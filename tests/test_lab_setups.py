@@ -107,6 +107,7 @@ def test_learner_lab_has_validate_and_no_instructor_or_exchange_ui(tmp_path):
         loaded = {name: lab.status(route) != 404 for name, route in ROUTES.items()}
     assert {f"@jupyter/nbgrader:{p}" for p in NBGRADER_PLUGINS} <= disabled
     assert "@jupyter/nbgrader:validate-assignment" not in disabled
+    assert "@jupyterlab/apputils-extension:announcements" in disabled  # no "get Jupyter news?" pop-up
     assert loaded == {"formgrader": False, "assignment_list": False, "course_list": False,
                       "validate_assignment": True}
 
