@@ -35,7 +35,9 @@ lab: setup
 	$(LEARNER_JUPYTER) $(VENV)/bin/jupyter lab --ServerApp.root_dir=lessons \
 		--ServerApp.default_url=/lab/tree/00_start_here.ipynb
 
+# The formgrader opens the gradebook in cohort/ (nbgrader_config.py): the folder must exist.
 lab-instructor: setup
+	mkdir -p cohort
 	$(INSTRUCTOR_JUPYTER) $(VENV)/bin/jupyter lab --ServerApp.root_dir=.
 
 progress: setup
