@@ -101,6 +101,12 @@ class FeedbackExtras(Preprocessor):
         return nb, resources
 
     def _mathjax_url(self, resources: dict) -> str:
+        try:
+            mathjax_source()
+        except ImportError:  # an environment from before the pin: feedback still works, online
+            self.log.warning("jupyter-server-mathjax is not installed (run `make setup`): math in "
+                             "feedback will load MathJax from the network")
+            return resources.get("mathjax_url") or ""
         # The converter (exporter's parent) knows where this notebook's feedback page goes.
         converter = getattr(self.parent, "parent", None)
         coursedir = getattr(converter, "coursedir", None)

@@ -121,3 +121,17 @@ def test_instructor_lab_has_everything_and_serves_mathjax(tmp_path):
     assert not {p for p in disabled if p.startswith("@jupyter/nbgrader")}
     assert all(loaded.values()), loaded
     assert mathjax == 200, "the formgrader's offline MathJax is not served"
+
+
+def test_make_targets_use_these_setups():
+    """Do `make lab` and `make lab-instructor` start JupyterLab with the folders tested above?"""
+    def recipe(target: str) -> str:
+        done = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return next(line for line in done.stdout.replace("\\\n", " ").splitlines() if "jupyter lab" in line)
+
+    learner, instructor = recipe("lab"), recipe("lab-instructor")
+    assert f"JUPYTER_CONFIG_PATH={ROOT}/jupyter/learner" in learner and "--ServerApp.root_dir=lessons" in learner
+    start = re.search(r"--ServerApp.default_url=/lab/tree/(\S+)", learner)
+    assert start and (ROOT / "lessons" / start.group(1)).exists(), "make lab should open the course map"
+    assert f"JUPYTER_CONFIG_PATH={ROOT}/jupyter/instructor" in instructor and "--ServerApp.root_dir=." in instructor
