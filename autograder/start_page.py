@@ -50,10 +50,10 @@ GPU and a larger run by themselves."""),
 1. **Write.** Each exercise is a cell marked `# YOUR CODE HERE`: replace the
    `raise NotImplementedError()` with your code (or your `answer = ...` for a concept check) and run
    the cell.
-2. **Check.** Run the locked tests cell right under it. It prints a table: each check is PASS
-   (green) or FAIL (red) with its points and, for a failure, what differs in your exercise's own
-   terms (a shape, a dtype, the largest error). If it says to run your answer cell first, run the
-   cell above it (and the cells before that, after a kernel restart).
+2. **Check.** Run the locked tests cell right under it. It lists each check as PASS or FAIL with
+   its points and, for a failure, what differs in your exercise's own terms (a shape, a dtype, the
+   largest error). If it says a name is not defined, run your answer cell first (after a kernel
+   restart, run the notebook from the top).
 3. **Hidden checks.** When a notebook is graded, more checks run on other inputs, and most of the
    points are there. A function that only fits the examples in the tests cell will lose them: aim
    for a correct function.
