@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
-.PHONY: setup lab progress test test-fast lessons release quickstart doctor bench bench-grading clean-cohort
+.PHONY: setup lab lab-instructor progress test test-fast lessons release quickstart doctor bench bench-grading clean-cohort
 
 setup: $(STAMP)
 
@@ -24,8 +24,21 @@ $(STAMP): pyproject.toml
 		echo "note: bubblewrap is not installed; instructors need it to grade (apt-get install bubblewrap)"; }
 	touch $(STAMP)
 
+# Two JupyterLab setups from one install (jupyter/README.md): a learner's shows Validate and no
+# instructor UI (Create Assignment, Formgrader) or exchange lists (Assignment/Course List, which
+# need an nbgrader exchange that self-study learners do not have); an instructor's shows all.
+# JUPYTER_CONFIG_PATH adds the setup's folder on top of the environment's config.
+LEARNER_JUPYTER    := JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter/learner$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}
+INSTRUCTOR_JUPYTER := JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter/instructor$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}
+
 lab: setup
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=lessons
+	$(LEARNER_JUPYTER) $(VENV)/bin/jupyter lab --ServerApp.root_dir=lessons \
+		--ServerApp.default_url=/lab/tree/00_start_here.ipynb
+
+# The formgrader opens the gradebook in cohort/ (nbgrader_config.py): the folder must exist.
+lab-instructor: setup
+	mkdir -p cohort
+	$(INSTRUCTOR_JUPYTER) $(VENV)/bin/jupyter lab --ServerApp.root_dir=.
 
 progress: setup
 	$(PY) -m autograder progress

@@ -25,3 +25,9 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # endless loop must not hang it.
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
+
+# Feedback pages name each graded cell after its exercise ("Checks: softmax"), and they and the
+# formgrader render math with a local MathJax, not a CDN (autograder/feedback.py).
+from autograder.feedback import configure as _configure_feedback  # noqa: E402
+
+_configure_feedback(c)

@@ -1,6 +1,6 @@
 """The course's grading commands. Run from the course root: ``python -m autograder COMMAND``.
 
-  lessons                       regenerate lessons/ from solutions/ (nbgrader generate_assignment)
+  lessons                       regenerate lessons/ from solutions/ (nbgrader generate_assignment), and the course map
   release [A ...]               release assignments: student versions in COHORT/release + gradebook entries
   collect FOLDER A              copy a folder of submissions into cohort/submitted/
   autograde A [--jobs N]        grade in a sandbox, in parallel, resumably; fill the gradebook
@@ -20,6 +20,7 @@ from pathlib import Path
 
 from autograder.cohort import Course, autograde, collect, venv_on_path, write_report
 from autograder.sandbox import sandbox_problem
+from autograder.start_page import write_start_page
 
 EXAMPLES = Path(__file__).resolve().parent / "example_submissions"
 
@@ -44,7 +45,9 @@ def nbgrader(course: Course, *args: str, db: bool = True) -> None:
 
 
 def generate_lessons(root: Path, out: Path, assignments: list[str]) -> None:
-    """Generate student versions of ``assignments`` into ``out`` without touching any gradebook."""
+    """Generate student versions of ``assignments`` into ``out`` without touching any gradebook,
+    and the course map (``00_start_here.ipynb``, from all of solutions/)."""
+    write_start_page(root, out)
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", *assignments, "--force", "--no-db",
                f"--CourseDirectory.root={root}", f"--CourseDirectory.release_directory={out}",
