@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder.cohort import Course, autograde, collect, venv_on_path, write_report
+from autograder.cohort import Course, autograde, collect, export, run_nbgrader, venv_on_path
 from autograder.sandbox import sandbox_problem
 
 EXAMPLES = Path(__file__).resolve().parent / "example_submissions"
@@ -26,21 +26,7 @@ EXAMPLES = Path(__file__).resolve().parent / "example_submissions"
 
 def nbgrader(course: Course, *args: str, db: bool = True) -> None:
     """Run an nbgrader command with this course's folders (cohort may live elsewhere)."""
-    c = course.cohort
-    cmd = [sys.executable, "-m", "nbgrader", *args,
-           f"--CourseDirectory.root={course.root}",
-           # The cohort gets its own copy of the student version; lessons/ is only ever written
-           # by `make lessons`, so grading a cohort never touches the repository.
-           f"--CourseDirectory.release_directory={c / 'release'}",
-           f"--CourseDirectory.submitted_directory={c / 'submitted'}",
-           f"--CourseDirectory.autograded_directory={c / 'autograded'}",
-           f"--CourseDirectory.feedback_directory={c / 'feedback'}",
-           f"--CourseDirectory.db_url={course.db_url if db else 'sqlite:///' + str(c / '.scratch.db')}",
-           "--log-level=WARN"]
-    c.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(cmd, cwd=course.root)
-    if done.returncode:
-        raise SystemExit(f"nbgrader {args[0]} failed (exit {done.returncode})")
+    run_nbgrader(course, *args, db=db)
 
 
 def generate_lessons(root: Path, out: Path, assignments: list[str]) -> None:
@@ -85,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     pr = sub.add_parser("progress")
     pr.add_argument("assignments", nargs="*")
     pr.add_argument("--folder", type=Path, help="where your notebooks are (default: ROOT/lessons)")
+    pr.add_argument("--fresh", action="store_true", help="grade again even where nothing changed since the last run")
     q = sub.add_parser("quickstart")
     q.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     q.add_argument("--no-sandbox", action="store_true")
@@ -108,11 +95,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"feedback in {course.cohort / 'feedback'}")
     elif args.cmd == "export":
         to = args.to or course.cohort / "grades.csv"
-        nbgrader(course, "export", f"--to={to}")
-        print(f"grades exported to {to}")
+        export(course, to)
+        print(f"grades exported to {to} (with a status column: graded, regrade needed, needs attention)")
     elif args.cmd == "progress":
         from autograder.progress import progress
-        progress(course, args.folder or course.root / "lessons", args.assignments)
+        progress(course, args.folder or course.root / "lessons", args.assignments, fresh=args.fresh)
     elif args.cmd == "quickstart":
         return quickstart(course, args.jobs, args.no_sandbox)
     return 0
@@ -122,11 +109,16 @@ def _autograde(course: Course, assignment: str, students: list[str] | None, jobs
                force: bool) -> int:
     if not no_sandbox and (problem := sandbox_problem()):
         raise SystemExit(f"cannot grade safely: {problem}.\n(Only for your own notebooks: --no-sandbox.)")
-    summary = autograde(course, assignment, students, jobs=jobs, sandboxed=not no_sandbox, force=force)
-    print(f"report: {write_report(course, assignment)}")
-    if summary.failed or summary.pending_gradebook:
+    summary = autograde(course, assignment, students, jobs=jobs, sandboxed=not no_sandbox, force=force,
+                        show_progress=True)
+    print(f"report: {course.report_path(assignment)}")
+    if summary.attention:
+        print(f"{len(summary.attention)} need attention (see the report); after fixing, regrade one with "
+              f"`autograde {assignment} --student NAME --force`")
+    if summary.failed or summary.pending_gradebook or summary.regrade:
         print(f"unfinished: {len(summary.failed)} failed, {len(summary.pending_gradebook)} not yet in the "
-              f"gradebook; rerun the same command to finish (nothing is graded twice)")
+              f"gradebook, {len(summary.regrade)} regrade needed; rerun the same command to finish "
+              f"(nothing is graded twice)")
         return 1
     return 0
 
@@ -144,7 +136,7 @@ def quickstart(course: Course, jobs: int, no_sandbox: bool) -> int:
     nbgrader(course, "generate_feedback", assignment, "--force")
     print("== 5/5 export")
     to = course.cohort / "grades.csv"
-    nbgrader(course, "export", f"--to={to}")
+    export(course, to)
     print(f"\ngradebook: {course.cohort / 'gradebook.db'}\nfeedback:  {course.cohort / 'feedback'}\n"
           f"grades:    {to}\n")
     print(to.read_text())
