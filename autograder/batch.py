@@ -103,7 +103,7 @@ def grade_job(job: Job, sources: list[Path], references: dict[str, Any], ctx: Gr
             why = f"grader error while grading {src_path.name} ({type(exc).__name__}: {str(exc)[:300]})"
             result = NotebookResult(notebook=src_path.name, max_score=max_score)
             result.cells = _zero_cells(source, "grader error")
-            notebooks[src_path.stem] = _notebook_json(result, R.ATTENTION, [why])
+            notebooks[src_path.stem] = dict(_notebook_json(result, R.ATTENTION, [why]), grader_error=why)
             continue
         if renamed:
             result.flags.append(f"notebook submitted as {renamed!r} instead of {src_path.name!r}; graded")
@@ -169,7 +169,7 @@ def autograde(course: Course, assignment: str, students: list[str] | None = None
             todo.append(job)
         else:
             summary.skipped.append(job.student)
-            if not old.get("in_gradebook") and not old.get("record_error") and old["notebooks"]:
+            if not old.get("in_gradebook") and not old.get("record_error") and R.recordable(old):
                 sync_only.append(old)
     references = {}
     if todo:
@@ -239,19 +239,20 @@ def _handle(course: Course, job: Job, result: Any, sources: list[Path], summary:
 
 
 def run_all(todo: list[Job], sources: list[Path], references: dict[str, Any], ctx: GradeContext,
-            jobs: int) -> Iterator[tuple[Job, Any]]:
-    """Grade every job; yield (job, result or exception) as each finishes."""
+            jobs: int, grade: Callable[..., dict[str, Any]] = grade_job) -> Iterator[tuple[Job, Any]]:
+    """Grade every job with ``grade`` (a module-level function: workers import it); yield
+    (job, result or exception) as each finishes."""
     if jobs <= 1 or len(todo) <= 1:
         for job in todo:
             try:
-                yield job, grade_job(job, sources, references, ctx)
+                yield job, grade(job, sources, references, ctx)
             except Exception as exc:  # a grader bug must not stop the batch
                 yield job, exc
         return
     broken = []
     # spawn, not fork: the parent may hold zmq sockets and sqlite handles.
     with futures.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pending = {pool.submit(grade_job, job, sources, references, ctx): job for job in todo}
+        pending = {pool.submit(grade, job, sources, references, ctx): job for job in todo}
         for fut in futures.as_completed(pending):
             try:
                 yield pending[fut], fut.result()
@@ -264,7 +265,7 @@ def run_all(todo: list[Job], sources: list[Path], references: dict[str, Any], ct
     for job in broken:
         with futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
             try:
-                yield job, pool.submit(grade_job, job, sources, references, ctx).result()
+                yield job, pool.submit(grade, job, sources, references, ctx).result()
             except BrokenProcessPool:
                 yield job, GraderDied("the grading process died while grading this submission")
             except Exception as exc:

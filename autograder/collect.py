@@ -137,8 +137,6 @@ def _collect_one(course: Course, entry: Path, mode: int, student: str, assignmen
             skipped.append(str(exc))
     else:
         skipped.append(f"{shown(entry.name)} is {kind_of(mode)}, not a regular file")
-    for why in skipped:
-        log(f"  {shown(student)}: skipped {why}")
     if not files:
         return "no notebook found" + (f" ({'; '.join(skipped)})" if skipped else ""), [], False
     notes = [f"collect skipped {why}" for why in skipped]

@@ -24,6 +24,7 @@ import nbformat
 from autograder.course import Course
 from autograder.files import atomic_write, dump_json, format_timestamp
 from autograder.grading import NotebookResult, Source, graded_notebook
+from autograder.results import recordable
 
 
 class _Locked(Exception):
@@ -81,8 +82,8 @@ def record(course: Course, result: dict[str, Any], summary: Any, log: Callable[[
     """Write the autograded notebook and the gradebook entry for one result, then mark the
     result file as recorded. Never raises; what went wrong is logged and kept in the result."""
     student, assignment = result["student"], result["assignment"]
-    if not result["notebooks"]:
-        return  # nothing was graded (a grader error): there is nothing true to record
+    if not recordable(result):
+        return  # the grader failed on it: there is nothing true to record (the report says why)
     try:
         write_autograded(course, result)
         _with_retry(lambda: write_gradebook(course, result))

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from autograder import results as R
 from autograder.collect import collect_log
-from autograder.course import Course
+from autograder.course import Course, student_id_problem
 from autograder.files import atomic_write, clean_text, shown, utcnow
 from autograder.gradebook import run_nbgrader
 
@@ -33,14 +33,17 @@ def _students(course: Course, assignment: str) -> list[str]:
 
 def _student_lines(course: Course, assignment: str, student: str) -> tuple[str, list[str]]:
     """(status, lines) for one student."""
-    result, damaged = R.load_result(course.result_path(assignment, student))
     who = shown(student)
+    if bad_name := student_id_problem(student):
+        return R.ATTENTION, [f"{who}: needs attention: the folder submitted/{who} is not a valid student id "
+                             f"({bad_name}); rename it and rerun autograde"]
+    result, damaged = R.load_result(course.result_path(assignment, student))
     if damaged:
         return R.ATTENTION, [f"{who}: needs attention: {damaged}; rerun autograde to grade it again"]
     if result is None:
         return "not graded yet", [f"{who}: not graded yet (rerun autograde)"]
     state = R.status(result)
-    if not result["notebooks"]:
+    if not R.recordable(result):
         where = "  (not in the gradebook)"
     elif result.get("record_error"):
         where = "  (not in the gradebook: see below)"
@@ -92,6 +95,8 @@ BASE_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name",
 
 
 def _status_row(course: Course, assignment: str, student: str) -> tuple[str, str, dict[str, Any] | None]:
+    if bad_name := student_id_problem(student):
+        return R.ATTENTION, f"the submitted folder name is not a valid student id ({bad_name})", None
     result, damaged = R.load_result(course.result_path(assignment, student))
     if damaged:
         return R.ATTENTION, damaged, None
@@ -136,7 +141,7 @@ def export(course: Course, to: Path, log: Callable[[str], None] = print) -> Path
             if result is not None:
                 row["timestamp"] = str(result.get("timestamp", ""))
                 row["max_score"] = f"{result['max_score']:g}"
-                if result["notebooks"]:
+                if R.recordable(result):
                     row["raw_score"] = row["score"] = f"{result['score']:g}"
                 why = why or "not yet in the gradebook (rerun autograde)"
                 row["attention"] = why

@@ -30,8 +30,7 @@ def notebook_status(nb: dict[str, Any]) -> str:
 
 
 def status(result: dict[str, Any]) -> str:
-    return worst(result.get("status", GRADED) if result.get("status") in _RANK else ATTENTION,
-                 *(notebook_status(nb) for nb in result["notebooks"].values()))
+    return worst(notebook_status(result), *(notebook_status(nb) for nb in result["notebooks"].values()))
 
 
 def attention(result: dict[str, Any]) -> list[str]:
@@ -46,6 +45,13 @@ def flags(result: dict[str, Any]) -> list[str]:
     return ([str(f) for f in result.get("flags", [])]
             + [str(f) for nb in result["notebooks"].values() for f in nb.get("flags", [])]
             + [f"extra file {name} (not graded)" for name in result.get("extra_files", [])])
+
+
+def recordable(result: dict[str, Any]) -> bool:
+    """Does the result hold grades that are true? Not when nothing was graded, or when the
+    grader failed on a notebook (its zeros are the grader's, not the learner's): such a result
+    is reported, never written into the gradebook as a 0."""
+    return bool(result["notebooks"]) and not any(nb.get("grader_error") for nb in result["notebooks"].values())
 
 
 def _number(x: Any) -> bool:
