@@ -11,6 +11,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Any, Callable
@@ -18,6 +19,7 @@ from typing import Any, Callable
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 # A clock a few minutes ahead of ours is a slow NTP sync, not a forged timestamp.
 CLOCK_SKEW = dt.timedelta(minutes=5)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class NotRegularFile(OSError):
@@ -116,7 +118,7 @@ def clean_text(text: str) -> str:
         text.encode("utf-8")
         return text
     except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        return _SURROGATE.sub("\ufffd", text)
 
 
 def clean(obj: Any, depth: int = 0) -> Any:
