@@ -41,6 +41,7 @@ class Job:
     folder: Path
     digest: str
     notes: list[str] = field(default_factory=list)   # what collect distrusted (a future timestamp)
+    auto_regrades: int = 0                            # how often "regrade needed" was regraded by itself
 
 
 @dataclass
@@ -51,6 +52,11 @@ class Summary:
     pending_gradebook: list[str] = field(default_factory=list)  # saved, not yet in the gradebook
     attention: list[str] = field(default_factory=list)         # saved as "needs attention"
     regrade: list[str] = field(default_factory=list)           # saved as "regrade needed"
+
+
+# A "regrade needed" result is regraded by the next runs, at most this often, so a submission
+# that times out every time does not cost every rerun its time.
+MAX_AUTO_REGRADES = 2
 
 
 class GraderDied(RuntimeError):
@@ -119,6 +125,11 @@ def grade_job(job: Job, sources: list[Path], references: dict[str, Any], ctx: Gr
               "max_score": sum(float(n["max_score"]) for n in notebooks.values())}
     result["status"] = R.status(result)
     result["attention"] = R.attention(result)
+    if job.auto_regrades:
+        result["auto_regrades"] = job.auto_regrades
+        if result["status"] == R.REGRADE and job.auto_regrades >= MAX_AUTO_REGRADES:
+            result["attention"].append(f"still regrade needed after {job.auto_regrades} automatic regrades: "
+                                       f"regrade with --student {shown(job.student)} --force on a quiet machine")
     return result
 
 
@@ -164,8 +175,10 @@ def autograde(course: Course, assignment: str, students: list[str] | None = None
             log(f"  {job.student}: {damaged}; grading it again")
         if force or old is None or old.get("digest") != job.digest:
             todo.append(job)
-        elif R.status(old) == R.REGRADE and not old.get("record_error"):
+        elif (R.status(old) == R.REGRADE and not old.get("record_error")
+              and int(old.get("auto_regrades", 0) or 0) < MAX_AUTO_REGRADES):
             log(f"  {job.student}: regrade needed last time ({'; '.join(R.attention(old)) or 'timeout'}); regrading")
+            job.auto_regrades = int(old.get("auto_regrades", 0) or 0) + 1
             todo.append(job)
         else:
             summary.skipped.append(job.student)

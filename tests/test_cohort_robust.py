@@ -375,8 +375,14 @@ def test_regrade_needed_is_regraded_by_the_next_run(course):
     assert "alice: 22 / 22  [regrade needed]" in write_report(course, A).read_text()
     summary = autograde(course, A, jobs=1, limits=LIMITS, log=quiet)
     assert summary.graded == ["alice"] and summary.skipped == ["bob"]
-    assert result_of(course, "alice")["status"] == "graded"
+    assert result_of(course, "alice")["status"] == "graded" and result_of(course, "alice")["auto_regrades"] == 1
     assert gradebook_scores(course) == {"alice": 22.0, "bob": 0.0}
+    # One that stays "regrade needed" is regraded by itself at most twice, then left for a person.
+    result = result_of(course, "alice")
+    result["status"], result["auto_regrades"] = "regrade needed", batch.MAX_AUTO_REGRADES
+    path.write_text(json.dumps(result))
+    again = autograde(course, A, jobs=1, limits=LIMITS, log=quiet)
+    assert again.graded == [] and sorted(again.skipped) == ["alice", "bob"]
 
 
 # A grading function for worker processes (spawned workers import it from this module).
