@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
+from autograder.cleanup import clean_stale_sandboxes
 from autograder.course import Course, load_limits
 from autograder.display import ProgressBar
 from autograder.files import atomic_write, dump_json, load_json
@@ -83,6 +84,7 @@ def progress(course: Course, folder: Path, assignments: list[str], log: Callable
     """Grade each lesson found in ``folder`` and print a table. Returns points per lesson."""
     cache_root = Path(cache_dir) if cache_dir is not None else course.root / "build" / "progress"
     sandboxed = sandbox_problem() is None
+    clean_stale_sandboxes(log=log)  # what a progress run that was interrupted left behind
     log("Your progress, graded like the real thing (public and hidden checks)"
         + ("" if sandboxed else " [no sandbox here: fine for your own code]") + "\n")
     items = []

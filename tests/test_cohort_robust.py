@@ -271,7 +271,7 @@ def test_lone_surrogates_deep_nesting_and_oddly_typed_metadata_are_handled(cours
         if meta.get("grade_id") == "01_softmax_tests":
             cell["metadata"] = {"nbgrader": {"grade_id": "01_softmax_tests", "points": "many", "grade": [1]}, "tags": 7}
     nb["metadata"] = [1, 2, 3]                                           # not an object at all
-    add_student(course, "sam", json.dumps(nb))                          # \udcff stays a JSON escape
+    add_student(course, "zoë", json.dumps(nb))                          # a name beyond ASCII                          # \udcff stays a JSON escape
     odd = json.loads((EXAMPLES / "alice.ipynb").read_text())
     for cell in odd["cells"]:
         if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "01_tanh_tests":
@@ -281,14 +281,14 @@ def test_lone_surrogates_deep_nesting_and_oddly_typed_metadata_are_handled(cours
     deep["cells"][0]["metadata"]["deep"] = "DEEP"
     add_student(course, "dee", json.dumps(deep).replace('"DEEP"', "[" * 200000 + "]" * 200000))
     summary = autograde(course, A, jobs=1, limits=LIMITS, log=quiet)
-    assert sorted(summary.graded) == ["dee", "lia", "sam"] and not summary.failed
+    assert sorted(summary.graded) == ["dee", "lia", "zoë"] and not summary.failed
     scores = gradebook_scores(course)
     assert scores["alice"] == 22.0 and scores["bob"] == 0.0          # untouched
-    assert scores["sam"] == 22.0                                     # odd metadata: the source's was used
-    sam = result_of(course, "sam")
-    assert sam["status"] == "graded"
-    assert "r\ufffdsum\u00e9 \U0001F600" in sam["notebooks"][A]["answers"]["01_sigmoid"]   # kept, made writable
-    autograded = (course.cohort / "autograded" / "sam" / A / f"{A}.ipynb").read_text(encoding="utf-8")
+    assert scores["zoë"] == 22.0                                     # odd metadata: the source's was used
+    zoe = result_of(course, "zoë")
+    assert zoe["status"] == "graded"
+    assert "r\ufffdsum\u00e9 \U0001F600" in zoe["notebooks"][A]["answers"]["01_sigmoid"]   # kept, made writable
+    autograded = (course.cohort / "autograded" / "zoë" / A / f"{A}.ipynb").read_text(encoding="utf-8")
     assert "r\ufffdsum" in autograded
     # Where grading itself cannot cope (a list as a grade_id, JSON nested 200000 deep), the
     # student is "needs attention" with the reason and nothing false goes into the gradebook;
@@ -301,7 +301,7 @@ def test_lone_surrogates_deep_nesting_and_oddly_typed_metadata_are_handled(cours
         else:
             assert scores[student] == ok_score == result["score"]
     report = course.report_path(A).read_text(encoding="utf-8")
-    assert "sam: 22 / 22\n" in report and "lia: " in report and "dee: 0 / 22" in report
+    assert "zoë: 22 / 22\n" in report and "lia: " in report and "dee: 0 / 22" in report
 
 
 def test_poisoned_result_files_are_regraded_not_crashed_on(course):
