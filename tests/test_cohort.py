@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder import cleanup as clean
 from autograder import gradebook as gradebook_mod
 from autograder.cohort import Course, autograde, collect
 from autograder.sandbox import Limits
@@ -126,6 +127,12 @@ def test_grader_killed_mid_cohort_finishes_on_rerun_without_double_counting(cour
     done_before = {p.stem for p in results.glob("*.json")}
     assert 2 <= len(done_before) < len(EXPECTED)
     summary = autograde(course, A, jobs=2, limits=LIMITS, log=quiet)
+    # Nothing of the killed grader is left: its cgroups and connection folders went at the
+    # start of the rerun (names carry the grader's pid: run-<pid>-<hex>).
+    left = [p for pattern in clean.CGROUP_PATTERNS for p in clean.CGROUP_ROOT.glob(pattern)
+            if clean.owner_pid(p.name) == proc.pid] + [p for p in clean.SHM.glob("dlcourse-*")
+                                                        if clean.owner_pid(p.name) == proc.pid]
+    assert left == []
     assert set(summary.skipped) == done_before
     assert set(summary.graded) == set(EXPECTED) - done_before
     assert gradebook_scores(course) == EXPECTED

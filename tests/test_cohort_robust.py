@@ -164,6 +164,29 @@ def test_collect_names_in_any_encoding(empty_course, tmp_path):
     assert "'\\udcff\\udcfe': not a valid student id" in report
 
 
+def test_the_report_survives_a_student_it_cannot_show(empty_course, monkeypatch):
+    from autograder import report
+
+    for student, score in (("amy", 3.0), ("ben", 4.0), ("cat", 5.0)):
+        nb = {"score": score, "max_score": 22, "cells": {"c": {"score": score, "status": "ok"}}, "flags": [], "answers": {}}
+        path = empty_course.result_path(A, student)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"student": student, "assignment": A, "digest": "d", "score": score,
+                                    "max_score": 22, "notebooks": {A: nb}, "in_gradebook": True}))
+    real = report._student_lines
+
+    def student_lines(course, assignment, student):
+        if student == "ben":
+            raise KeyError("cells")
+        return real(course, assignment, student)
+
+    monkeypatch.setattr(report, "_student_lines", student_lines)
+    text = write_report(empty_course, A).read_text()
+    assert text.splitlines()[1:] == ["2 graded, 1 needs attention", "", "amy: 3 / 22",
+                                     "ben: needs attention: the report could not show this result (KeyError: 'cells')",
+                                     "cat: 5 / 22"]
+
+
 # ----------------------------------------------------------------------------------------
 # Item 6: one submission can never stop the batch. (Kernels run; the others' grades are exact.)
 # ----------------------------------------------------------------------------------------
