@@ -187,6 +187,33 @@ def test_the_report_survives_a_student_it_cannot_show(empty_course, monkeypatch)
                                      "cat: 5 / 22"]
 
 
+def test_the_csv_lists_every_student_even_when_nbgrader_export_fails(empty_course, monkeypatch, tmp_path):
+    from autograder import report
+
+    nb = {"score": 3.0, "max_score": 22, "cells": {"c": {"score": 3.0, "status": "ok"}}, "flags": [], "answers": {},
+          "status": "regrade needed", "attention": ["01_relu_tests timed out"]}
+    for student, result in (("amy", {"score": 3.0, "notebooks": {A: nb}, "in_gradebook": True}),
+                            ("poison", {"score": 0.0, "notebooks": {}, "status": "needs attention",
+                                        "attention": ["grader error (RecursionError: too deep)"]})):
+        path = empty_course.result_path(A, student)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"student": student, "assignment": A, "digest": "d", "max_score": 22,
+                                    "timestamp": "2026-01-05T10:00:00", **result}))
+    inc = tmp_path / "incoming"
+    inc.mkdir()
+    os.symlink(ROOT / "solutions" / A / f"{A}.ipynb", inc / "mallory.ipynb")
+    collect(empty_course, inc, A, log=quiet)
+    messages: list[str] = []
+    monkeypatch.setattr(report, "run_nbgrader", lambda *a, **k: 1)
+    rows = list(csv.DictReader(open(export(empty_course, tmp_path / "grades.csv", log=messages.append))))
+    assert [(r["student_id"], r["score"], r["status"], r["attention"]) for r in rows] == [
+        ("amy", "3", "regrade needed", "01_relu_tests timed out"),
+        ("poison", "", "needs attention", "grader error (RecursionError: too deep)"),
+        ("mallory", "", "needs attention",
+         "not collected: mallory.ipynb is a symbolic link (only regular files and folders are collected)")]
+    assert messages == ["nbgrader export failed (exit 1); the CSV is built from the grader's results alone"]
+
+
 # ----------------------------------------------------------------------------------------
 # Item 6: one submission can never stop the batch. (Kernels run; the others' grades are exact.)
 # ----------------------------------------------------------------------------------------
