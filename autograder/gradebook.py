@@ -133,7 +133,9 @@ def write_gradebook(course: Course, result: dict[str, Any]) -> None:
         gb.update_or_create_submission(assignment, student, timestamp=timestamp)
         for nb_name, nb in result["notebooks"].items():
             submitted = gb.find_submission_notebook(nb_name, assignment, student)
-            submitted.flagged = bool(nb.get("flags")) or nb.get("status", "graded") != "graded"
+            # Flags of the whole submission (collect distrusted its timestamp) flag each notebook.
+            submitted.flagged = (bool(nb.get("flags")) or bool(result.get("flags"))
+                                 or nb.get("status", "graded") != "graded")
             for grade in submitted.grades:
                 if grade.name in nb["cells"]:
                     grade.auto_score = float(nb["cells"][grade.name]["score"])

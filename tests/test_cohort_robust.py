@@ -354,6 +354,28 @@ def test_lone_surrogates_deep_nesting_and_oddly_typed_metadata_are_handled(cours
     assert "zoë: 22 / 22\n" in report and "lia: " in report and "dee: 0 / 22" in report
 
 
+def test_a_future_timestamp_is_a_flag_on_the_graded_result_and_in_the_gradebook(course, tmp_path):
+    inc = tmp_path / "late"
+    (inc / "tim").mkdir(parents=True)
+    shutil.copy(EXAMPLES / "alice.ipynb", inc / "tim" / f"{A}.ipynb")
+    (inc / "tim" / "timestamp.txt").write_text("2099-01-01 00:00:00")
+    os.utime(inc / "tim" / f"{A}.ipynb", (PAST.replace(tzinfo=dt.timezone.utc).timestamp(),) * 2)
+    assert collect(course, inc, A, log=quiet) == ["tim"]
+    summary = autograde(course, A, jobs=1, limits=LIMITS, log=quiet)
+    assert summary.graded == ["tim"] and sorted(summary.skipped) == ["alice", "bob"]
+    assert gradebook_scores(course) == {"alice": 22.0, "bob": 0.0, "tim": 22.0}
+    note = "timestamp 2099-01-01 00:00:00 is in the future: not trusted; used the file time 2026-01-05 10:00:00 UTC instead"
+    assert f"tim: 22 / 22\n    FLAG  {note}\n" in course.report_path(A).read_text()
+    with sqlite3.connect(course.cohort / "gradebook.db") as db:
+        rows = db.execute("""select student.id, submitted_notebook.flagged, submitted_assignment.timestamp
+                             from submitted_notebook join submitted_assignment
+                             on submitted_notebook.assignment_id = submitted_assignment.id
+                             join student on submitted_assignment.student_id = student.id""").fetchall()
+    got = {s: (bool(f), str(t)[:19]) for s, f, t in rows}
+    assert {s: f for s, (f, _) in got.items()} == {"alice": False, "bob": False, "tim": True}
+    assert got["tim"][1] == "2026-01-05 10:00:00"          # the time used, not the forged one
+
+
 def test_poisoned_result_files_are_regraded_not_crashed_on(course):
     results = course.results_dir(A)
     digest = result_of(course, "alice")["digest"]
