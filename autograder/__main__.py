@@ -2,12 +2,14 @@
 
   lessons                       regenerate lessons/ from solutions/ (nbgrader generate_assignment)
   release [A ...]               release assignments: student versions in COHORT/release + gradebook entries
-  collect FOLDER A              copy a folder of submissions into cohort/submitted/
+  collect FOLDER A              copy a folder of submissions into cohort/submitted/ (regular files only)
   autograde A [--jobs N]        grade in a sandbox, in parallel, resumably; fill the gradebook
+                                (a progress bar on a terminal, plain lines in a log)
   feedback A                    per-student HTML feedback (nbgrader generate_feedback)
-  export [--to FILE]            grades as CSV (nbgrader export)
+  export [--to FILE]            grades as CSV (nbgrader export), every student, with a status column
   quickstart                    all of the above on the bundled example submissions
-  progress [A ...]              a learner's own points so far, from their notebooks in lessons/
+  progress [A ...] [--fresh]    a learner's own points so far, from their notebooks in lessons/
+                                (unchanged notebooks reuse their last result)
 """
 from __future__ import annotations
 
