@@ -2,12 +2,14 @@
 
   lessons                       regenerate lessons/ from solutions/ (nbgrader generate_assignment), and the course map
   release [A ...]               release assignments: student versions in COHORT/release + gradebook entries
-  collect FOLDER A              copy a folder of submissions into cohort/submitted/
+  collect FOLDER A              copy a folder of submissions into cohort/submitted/ (regular files only)
   autograde A [--jobs N]        grade in a sandbox, in parallel, resumably; fill the gradebook
+                                (a progress bar on a terminal, plain lines in a log)
   feedback A                    per-student HTML feedback (nbgrader generate_feedback)
-  export [--to FILE]            grades as CSV (nbgrader export)
+  export [--to FILE]            grades as CSV (nbgrader export), every student, with a status column
   quickstart                    all of the above on the bundled example submissions
-  progress [A ...]              a learner's own points so far, from their notebooks in lessons/
+  progress [A ...] [--fresh]    a learner's own points so far, from their notebooks in lessons/
+                                (unchanged notebooks reuse their last result)
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder.cohort import Course, autograde, collect, venv_on_path, write_report
+from autograder.cohort import Course, autograde, collect, export, run_nbgrader, venv_on_path
 from autograder.sandbox import sandbox_problem
 from autograder.start_page import write_start_page
 
@@ -27,21 +29,7 @@ EXAMPLES = Path(__file__).resolve().parent / "example_submissions"
 
 def nbgrader(course: Course, *args: str, db: bool = True) -> None:
     """Run an nbgrader command with this course's folders (cohort may live elsewhere)."""
-    c = course.cohort
-    cmd = [sys.executable, "-m", "nbgrader", *args,
-           f"--CourseDirectory.root={course.root}",
-           # The cohort gets its own copy of the student version; lessons/ is only ever written
-           # by `make lessons`, so grading a cohort never touches the repository.
-           f"--CourseDirectory.release_directory={c / 'release'}",
-           f"--CourseDirectory.submitted_directory={c / 'submitted'}",
-           f"--CourseDirectory.autograded_directory={c / 'autograded'}",
-           f"--CourseDirectory.feedback_directory={c / 'feedback'}",
-           f"--CourseDirectory.db_url={course.db_url if db else 'sqlite:///' + str(c / '.scratch.db')}",
-           "--log-level=WARN"]
-    c.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(cmd, cwd=course.root)
-    if done.returncode:
-        raise SystemExit(f"nbgrader {args[0]} failed (exit {done.returncode})")
+    run_nbgrader(course, *args, db=db)
 
 
 def generate_lessons(root: Path, out: Path, assignments: list[str]) -> None:
@@ -62,19 +50,35 @@ def generate_lessons(root: Path, out: Path, assignments: list[str]) -> None:
             raise SystemExit(f"generating {assignments} failed")
 
 
-def write_all_public_checks(course: Course) -> None:
-    """Run each solution and write its public checks' reference values beside it, so that a
-    learner's notebook judges public checks exactly as the grader does (one verdict)."""
+def write_all_public_checks(course: Course, assignments: list[str], folder: Path | None = None) -> None:
+    """Run each solution and write its public checks' reference values beside it (or into
+    ``folder``/<assignment>), so that a learner's notebook judges public checks exactly as the
+    grader does (one verdict). Always without the cohort secret: public checks are public."""
+    import dataclasses
+
     from autograder.cohort import load_limits
     from autograder.grading import Source, reference_probes, write_public_checks
 
     sandboxed = sandbox_problem() is None
-    for assignment in course.assignments():
-        ctx = course.context(load_limits(course, assignment), sandboxed)
+    for assignment in assignments:
+        ctx = dataclasses.replace(course.context(load_limits(course, assignment), sandboxed), secret="")
         for src in course.sources(assignment):
             source = Source.load(src)
             ref = reference_probes(source, ctx, course.root / "build" / "reference" / assignment)
-            print(f"  {write_public_checks(source, ref).relative_to(course.root)}")
+            path = write_public_checks(source, ref, folder / assignment if folder else None)
+            print(f"  {path}")
+
+
+def release(course: Course, assignments: list[str]) -> None:
+    """Student versions into COHORT/release and the assignments into the gradebook. With a
+    private overlay, from a merged copy of the sources, so its lessons never reach lessons/."""
+    source = None
+    if course.overlay is not None:
+        source = course.release_source()
+        private = [a for a in assignments if a in course.overlay_assignments()]
+        write_all_public_checks(course, private, folder=source)
+    for name in assignments:
+        run_nbgrader(course, "generate_assignment", name, "--force", source=source)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     pr = sub.add_parser("progress")
     pr.add_argument("assignments", nargs="*")
     pr.add_argument("--folder", type=Path, help="where your notebooks are (default: ROOT/lessons)")
+    pr.add_argument("--fresh", action="store_true", help="grade again even where nothing changed since the last run")
     q = sub.add_parser("quickstart")
     q.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     q.add_argument("--no-sandbox", action="store_true")
@@ -111,11 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     course = Course.from_env(args.root, args.cohort)
 
     if args.cmd == "lessons":
-        write_all_public_checks(course)
-        generate_lessons(course.root, course.root / "lessons", course.assignments())
+        # The public lessons only: a private overlay never reaches lessons/.
+        public = Course(course.root, course.cohort)
+        write_all_public_checks(public, public.public_assignments())
+        generate_lessons(course.root, course.root / "lessons", public.public_assignments())
     elif args.cmd == "release":
-        for name in args.assignments or course.assignments():
-            nbgrader(course, "generate_assignment", name, "--force")
+        release(course, args.assignments or course.assignments())
         print(f"released to {course.cohort / 'release'} (the same as lessons/); gradebook {course.db_url}")
     elif args.cmd == "collect":
         got = collect(course, args.folder, args.assignment)
@@ -127,11 +133,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"feedback in {course.cohort / 'feedback'}")
     elif args.cmd == "export":
         to = args.to or course.cohort / "grades.csv"
-        nbgrader(course, "export", f"--to={to}")
-        print(f"grades exported to {to}")
+        export(course, to)
+        print(f"grades exported to {to} (with a status column: graded, regrade needed, needs attention)")
     elif args.cmd == "progress":
         from autograder.progress import progress
-        progress(course, args.folder or course.root / "lessons", args.assignments)
+        progress(course, args.folder or course.root / "lessons", args.assignments, fresh=args.fresh)
     elif args.cmd == "quickstart":
         return quickstart(course, args.jobs, args.no_sandbox)
     return 0
@@ -141,11 +147,16 @@ def _autograde(course: Course, assignment: str, students: list[str] | None, jobs
                force: bool) -> int:
     if not no_sandbox and (problem := sandbox_problem()):
         raise SystemExit(f"cannot grade safely: {problem}.\n(Only for your own notebooks: --no-sandbox.)")
-    summary = autograde(course, assignment, students, jobs=jobs, sandboxed=not no_sandbox, force=force)
-    print(f"report: {write_report(course, assignment)}")
-    if summary.failed or summary.pending_gradebook:
+    summary = autograde(course, assignment, students, jobs=jobs, sandboxed=not no_sandbox, force=force,
+                        show_progress=True)
+    print(f"report: {course.report_path(assignment)}")
+    if summary.attention:
+        print(f"{len(summary.attention)} need attention (see the report); after fixing, regrade one with "
+              f"`autograde {assignment} --student NAME --force`")
+    if summary.failed or summary.pending_gradebook or summary.regrade:
         print(f"unfinished: {len(summary.failed)} failed, {len(summary.pending_gradebook)} not yet in the "
-              f"gradebook; rerun the same command to finish (nothing is graded twice)")
+              f"gradebook, {len(summary.regrade)} regrade needed; rerun the same command to finish "
+              f"(nothing is graded twice)")
         return 1
     return 0
 
@@ -154,7 +165,7 @@ def quickstart(course: Course, jobs: int, no_sandbox: bool) -> int:
     """Release, collect the bundled examples, autograde, feedback, export: the instructor's loop."""
     assignment = "01_activations"
     print("== 1/5 release")
-    nbgrader(course, "generate_assignment", assignment, "--force")
+    release(course, [assignment])
     print("== 2/5 collect the bundled example submissions")
     collect(course, EXAMPLES / assignment, assignment)
     print("== 3/5 autograde")
@@ -163,7 +174,7 @@ def quickstart(course: Course, jobs: int, no_sandbox: bool) -> int:
     nbgrader(course, "generate_feedback", assignment, "--force")
     print("== 5/5 export")
     to = course.cohort / "grades.csv"
-    nbgrader(course, "export", f"--to={to}")
+    export(course, to)
     print(f"\ngradebook: {course.cohort / 'gradebook.db'}\nfeedback:  {course.cohort / 'feedback'}\n"
           f"grades:    {to}\n")
     print(to.read_text())

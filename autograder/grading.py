@@ -140,6 +140,8 @@ def read_submission(path: Path) -> dict[str, Any]:
                                 f"{MAX_NOTEBOOK_BYTES // 2**20} MB (clear large outputs and resubmit)")
     try:
         nb = json.loads(path.read_bytes().decode("utf-8"))
+    except RecursionError:
+        raise InvalidSubmission(f"{path.name} is JSON nested too deeply to be a notebook") from None
     except UnicodeDecodeError:
         raise InvalidSubmission(f"{path.name} is not UTF-8 text, so not a notebook") from None
     except json.JSONDecodeError as exc:
@@ -216,7 +218,7 @@ def _metadata_flags(nb: dict[str, Any], source: Source, source_cells: dict[str, 
             continue
         meta = nbgrader_meta(cell)
         gid = meta.get("grade_id")
-        if gid not in source_cells or gid in seen:
+        if not isinstance(gid, str) or gid not in source_cells or gid in seen:
             continue
         seen.add(gid)
         want = nbgrader_meta(source_cells[gid])
@@ -354,9 +356,10 @@ def public_checks_table(source: Source, reference: dict[str, Any]) -> dict[str, 
     return {"format": 1, "notebook": source.path.name, "source_digest": source.digest, "checks": table}
 
 
-def write_public_checks(source: Source, reference: dict[str, Any]) -> Path:
-    """Write public_checks.json beside the source notebook (nbgrader copies it into lessons/)."""
-    path = source.path.parent / PUBLIC_CHECKS_FILE
+def write_public_checks(source: Source, reference: dict[str, Any], folder: Path | None = None) -> Path:
+    """Write public_checks.json beside the source notebook, or into ``folder`` (nbgrader copies
+    it into the student version)."""
+    path = (folder or source.path.parent) / PUBLIC_CHECKS_FILE
     path.write_text(json.dumps(public_checks_table(source, reference), indent=1, sort_keys=True) + "\n")
     return path
 

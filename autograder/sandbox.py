@@ -88,8 +88,8 @@ class Sandbox:
         # Memory-backed, so whatever the kernel writes here counts against its memory limit.
         # The owner's pid is in the name, so a later grader can clean up after a killed one.
         base = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
-        self.conn_dir = Path(tempfile.mkdtemp(prefix=f"{CONN_PREFIX}{os.getpid()}-", dir=base))
-        self.etc_dir = Path(tempfile.mkdtemp(prefix=f"{CONN_PREFIX}{os.getpid()}-etc-", dir=base))
+        self.conn_dir = Path(tempfile.mkdtemp(prefix=f"{CONN_PREFIX}{self.name}-", dir=base))
+        self.etc_dir = Path(tempfile.mkdtemp(prefix=f"{CONN_PREFIX}{self.name}-etc-", dir=base))
         self.cgroups: list[Path] = []
         self.cgroup_version = 0
         self.mounted = False

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import cohort as cohort_mod
+from autograder import cleanup as clean
+from autograder import gradebook as gradebook_mod
 from autograder.cohort import Course, autograde, collect
 from autograder.sandbox import Limits
 from tests.conftest import ROOT, sandbox_or_skip
@@ -126,6 +127,12 @@ def test_grader_killed_mid_cohort_finishes_on_rerun_without_double_counting(cour
     done_before = {p.stem for p in results.glob("*.json")}
     assert 2 <= len(done_before) < len(EXPECTED)
     summary = autograde(course, A, jobs=2, limits=LIMITS, log=quiet)
+    # Nothing of the killed grader is left: its cgroups and connection folders went at the
+    # start of the rerun (names carry the grader's pid: run-<pid>-<hex>).
+    left = [p for pattern in clean.CGROUP_PATTERNS for p in clean.CGROUP_ROOT.glob(pattern)
+            if clean.owner_pid(p.name) == proc.pid] + [p for p in clean.SHM.glob("dlcourse-*")
+                                                        if clean.owner_pid(p.name) == proc.pid]
+    assert left == []
     assert set(summary.skipped) == done_before
     assert set(summary.graded) == set(EXPECTED) - done_before
     assert gradebook_scores(course) == EXPECTED
@@ -133,7 +140,7 @@ def test_grader_killed_mid_cohort_finishes_on_rerun_without_double_counting(cour
 
 def test_locked_gradebook_keeps_results_and_a_rerun_records_them(course, monkeypatch):
     collect(course, EXAMPLES, A, log=quiet)
-    monkeypatch.setattr(cohort_mod, "_with_retry", lambda fn, seconds=1.0, _orig=cohort_mod._with_retry: _orig(fn, 1.0))
+    monkeypatch.setattr(gradebook_mod, "_with_retry", lambda fn, seconds=1.0, _orig=gradebook_mod._with_retry: _orig(fn, 1.0))
     lock = sqlite3.connect(course.cohort / "gradebook.db", timeout=0)
     lock.execute("begin exclusive")
     try:
@@ -160,14 +167,14 @@ def test_disk_full_during_a_write_leaves_no_half_written_state(course, monkeypat
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_fsync(fd)
 
-    monkeypatch.setattr(cohort_mod.os, "fsync", failing_fsync)
+    monkeypatch.setattr(os, "fsync", failing_fsync)
     summary = autograde(course, A, jobs=1, limits=LIMITS, log=quiet)
     assert len(summary.failed) == 1
     leftovers = [p for p in course.cohort.rglob("*") if p.name.endswith(".tmp")]
     assert leftovers == []
     for path in (course.cohort / ".grader" / "results" / A).glob("*.json"):
         json.loads(path.read_text())  # every result on disk is whole
-    monkeypatch.setattr(cohort_mod.os, "fsync", real_fsync)
+    monkeypatch.setattr(os, "fsync", real_fsync)
     rerun = autograde(course, A, jobs=1, limits=LIMITS, log=quiet)
     assert rerun.graded == summary.failed
     assert gradebook_scores(course) == EXPECTED

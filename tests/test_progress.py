@@ -1,13 +1,14 @@
 """Does a self-study learner see exactly how far they have come?"""
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, sandbox_or_skip
 
 pytestmark = pytest.mark.grading
 
@@ -25,3 +26,41 @@ def test_progress_grades_started_lessons_and_skips_untouched_ones(tmp_path, gene
     assert "softmax 4/5" in out
     assert "02_backprop                0 / 34   not started" in out
     assert "total 21 / 56 points" in out
+
+
+def test_progress_reuses_unchanged_results_and_grades_changed_ones_again(tmp_path, monkeypatch):
+    from autograder import progress as progress_mod
+    from autograder.cohort import Course
+    from autograder.grading import NotebookResult
+
+    sandbox_or_skip()
+    A = "01_activations"
+    (tmp_path / A).mkdir()
+    notebook = tmp_path / A / f"{A}.ipynb"
+    shutil.copy(ROOT / "autograder" / "example_submissions" / A / "carol.ipynb", notebook)
+    course, cache = Course(ROOT, tmp_path / "cohort"), tmp_path / "cache"
+    first: list[str] = []
+    assert progress_mod.progress(course, tmp_path, [A], log=first.append, cache_dir=cache) == {A: 21.0}
+    assert f"{A}: grading..." in "\n".join(first)                 # said while it ran
+
+    def graded_again(*_args, **_kwargs):
+        raise AssertionError("graded again")
+
+    monkeypatch.setattr(progress_mod, "grade_notebook", graded_again)
+    monkeypatch.setattr(progress_mod, "reference_probes", graded_again)
+    second: list[str] = []
+    assert progress_mod.progress(course, tmp_path, [A], log=second.append, cache_dir=cache) == {A: 21.0}
+    out = "\n".join(second)
+    assert f"{A}            21 / 22   [###################.]  (unchanged since the last run: reused)" in out
+    assert "softmax 4/5" in out and "grading..." not in out
+    # Any change to an answer grades again (the key is the answers' hash + the source's digest).
+    nb = json.loads(notebook.read_text())
+    for cell in nb["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "01_softmax":
+            cell["source"] = "".join(cell["source"]) + "\n# tried again\n"
+    notebook.write_text(json.dumps(nb))
+    with pytest.raises(AssertionError, match="graded again"):
+        progress_mod.progress(course, tmp_path, [A], log=lambda _: None, cache_dir=cache)
+    # A result that depended on the machine is never reused.
+    timed_out = NotebookResult(notebook=f"{A}.ipynb", cells={"c": {"score": 0.0, "status": "timeout"}})
+    assert not progress_mod._reusable(timed_out)
