@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
-.PHONY: setup lab lab-instructor progress test test-fast lessons release quickstart doctor bench bench-grading clean-cohort
+.PHONY: setup lab lab-instructor progress test test-fast lessons release quickstart doctor bench bench-grading bench-busy clean-cohort
 
 setup: $(STAMP)
 
@@ -70,3 +70,7 @@ bench-grading: setup
 
 clean-cohort:
 	rm -rf cohort
+
+# Grades one 30-submission cohort idle, then under 4 CPU hogs, and prints both and the difference.
+bench-busy: setup
+	$(PY) bench/busy_grading.py
