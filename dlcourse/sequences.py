@@ -1,15 +1,18 @@
-"""Data for the sequence lesson: an offline text corpus, a sensor-like series, and a colleague's
-forecasting features (called as behaviour in the lesson's lab; reading them would give the lab away).
+"""Data for the sequence lesson: an offline text corpus, a sensor-like series, and what its labs call
+as behaviour because reading the source would give the answer away (a colleague's forecasting
+features; three recurrent networks behind the labels A, B, C).
 
     text = stdlib_corpus()                        # docstrings of Python's own standard library
     y = make_sensor_series(24 * 7 * 8, seed=0)    # eight weeks of an hourly, seasonal reading
     X, names = colleague_features(y)              # (T, k) features for predicting y[t], and their names
+    net = gradient_lab_network("A")               # one of three untrained recurrent regressors
 """
 from __future__ import annotations
 
 import ast
 import importlib.util
 import string
+from typing import Any
 
 import numpy as np
 
@@ -97,3 +100,60 @@ def colleague_features(y: np.ndarray, period: int = 24) -> tuple[np.ndarray, lis
         # The colleague "smoothed the noise away" with a window centred on t.
         X[t, 6] = y[t - 1:t + 2].mean() if t + 2 <= T else np.nan
     return X, ["lag_1", "lag_2", "lag_24", "hour_sin", "hour_cos", "mean_24", "smooth_3"]
+
+
+# ----------------------------------------------------------------------------------------------
+# The gradient lab's three networks. Which label is which architecture is the lab's question, so
+# the mapping lives here rather than in the notebook.
+# ----------------------------------------------------------------------------------------------
+def _last_step_regressor(rnn: Any) -> Any:
+    from torch import nn
+
+    class LastStepRegressor(nn.Module):
+        """A recurrent layer (batch_first) and a linear read-out of its last output: (N, T, D) -> (N,)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.rnn, self.head = rnn, nn.Linear(rnn.hidden_size, 1)
+
+        def forward(self, X: Any) -> Any:
+            out, _ = self.rnn(X)
+            return self.head(out[:, -1]).squeeze(-1)
+
+    return LastStepRegressor()
+
+
+def _make_recurrent(kind: str, input_size: int, hidden: int, seed: int) -> Any:
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    if kind == "lstm":
+        rnn = nn.LSTM(input_size, hidden, batch_first=True)
+        with torch.no_grad():  # forget gates start open (bias +3, sigmoid 0.95): a common initialisation
+            rnn.bias_ih_l0[hidden:2 * hidden] = 3.0
+            rnn.bias_hh_l0[hidden:2 * hidden] = 0.0
+    elif kind == "relu_identity":
+        rnn = nn.RNN(input_size, hidden, batch_first=True, nonlinearity="relu")
+        with torch.no_grad():  # recurrent weights 1.05 * I: every step keeps, and grows, its state
+            rnn.weight_hh_l0.copy_(1.05 * torch.eye(hidden))
+            rnn.bias_hh_l0.zero_()
+    elif kind == "tanh":
+        rnn = nn.RNN(input_size, hidden, batch_first=True)  # PyTorch's default initialisation
+    else:
+        raise ValueError(f"unknown kind {kind!r}")
+    return _last_step_regressor(rnn)
+
+
+_LAB_KINDS = {"A": "relu_identity", "B": "lstm", "C": "tanh"}
+
+
+def gradient_lab_network(label: str, input_size: int = 2, hidden: int = 64, seed: int = 0) -> Any:
+    """One of the lab's three untrained networks, "A", "B" or "C": a vanilla tanh RNN, a ReLU RNN
+    whose recurrent weights start at 1.05 * I, and an LSTM with open forget gates, in an order the
+    lab does not say. Each maps X (N, T, input_size) to one prediction per sequence (N,) from its
+    last step. The same seed gives the same weights.
+    """
+    if label not in _LAB_KINDS:
+        raise ValueError(f"label must be one of {sorted(_LAB_KINDS)}, got {label!r}")
+    return _make_recurrent(_LAB_KINDS[label], input_size, hidden, seed)

@@ -56,3 +56,24 @@ def test_colleague_features_leak_exactly_one_column():
     assert changed == ["smooth_3"]
     np.testing.assert_allclose(X[t, names.index("lag_24")], y[t - 24])
     np.testing.assert_allclose(X[t, names.index("smooth_3")], y[t - 1:t + 2].mean())
+
+
+def test_gradient_lab_networks_are_three_different_seeded_architectures():
+    """Are A, B, C a ReLU identity RNN, an LSTM and a tanh RNN, reproducible from the seed?"""
+    import torch
+
+    from dlcourse.sequences import gradient_lab_network
+
+    nets = {label: gradient_lab_network(label, hidden=8) for label in "ABC"}
+    assert {type(n.rnn).__name__ for n in nets.values()} == {"RNN", "LSTM"}
+    assert nets["A"].rnn.nonlinearity == "relu" and nets["C"].rnn.nonlinearity == "tanh"
+    torch.testing.assert_close(nets["A"].rnn.weight_hh_l0, 1.05 * torch.eye(8))
+    assert torch.all(nets["B"].rnn.bias_ih_l0[8:16] == 3.0)
+    X = torch.rand(4, 5, 2)
+    assert nets["B"](X).shape == (4,)
+    again = gradient_lab_network("C", hidden=8)
+    torch.testing.assert_close(again(X), nets["C"](X))
+    other = gradient_lab_network("C", hidden=8, seed=1)
+    assert not torch.allclose(other(X), nets["C"](X))
+    with pytest.raises(ValueError, match="label must be one of"):
+        gradient_lab_network("D")

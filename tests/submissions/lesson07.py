@@ -3,7 +3,7 @@
 Points per tests cell: 07_rnn_step_tests 7, 07_bptt_tests 12, 07_clip_tests 5,
 07_concept_gradients_tests 5, 07_padding_tests 6, 07_lm_tests 5, 07_temperature_tests 5,
 07_concept_perplexity_tests 5, 07_baselines_tests 5, 07_rolling_origin_tests 3,
-07_concept_classic_tests 4, 07_diagnose_leak_tests 6.
+07_concept_classic_tests 4, 07_diagnose_leak_tests 7.
 """
 from tests.submissions import Variant
 
@@ -387,15 +387,15 @@ def future_columns(make_features, y, t):
 '''
 _ISCLOSE = "not np.isclose(a, b, rtol=0, atol=1e-12, equal_nan=True)"
 # Only y[t+1:] changed: the target itself (a column equal to y[t]) goes unnoticed; the public
-# "target itself" check fails: 5 of 6.
+# "target itself" check fails: 6 of 7.
 LEAK_ONLY_AFTER_T = LEAK.format(perturb="y2[t + 1:] += np.arange(1.0, len(y) - t)", changed=_ISCLOSE)
 # The whole series changed: every column is flagged, honest ones too: only the nan-at-the-end
-# check passes: 1 of 6.
+# check passes: 1 of 7.
 LEAK_WHOLE_SERIES = LEAK.format(perturb="y2 += np.arange(1.0, len(y) + 1.0)", changed=_ISCLOSE)
 # The same amount added to every future value: a forward difference y[t+1] - y[t] does not move,
-# so the hidden mixed check fails: 4 of 6.
+# so the hidden mixed check fails: 5 of 7.
 LEAK_CONSTANT_SHIFT = LEAK.format(perturb="y2[t:] += 1.0", changed=_ISCLOSE)
-# a != b: nan != nan, so a column that is nan in both runs is flagged: 5 of 6.
+# a != b: nan != nan, so a column that is nan in both runs is flagged: 6 of 7.
 LEAK_NAN_IS_CHANGE = LEAK.format(perturb="y2[t:] += np.arange(1.0, len(y) - t + 1.0)", changed="a != b")
 # Correct, another way: seeded random perturbation, a loop over columns.
 LEAK_CORRECT_RANDOM = '''
@@ -444,7 +444,7 @@ VARIANTS = [
         ("temperature_multiplies_the_logits", {"07_temperature": TEMPERATURE_MULTIPLIES}, {"07_temperature_tests": 2}),
         ("lag_windows_include_the_origin", {"07_baselines": LAG_WINDOWS_INCLUDE_ORIGIN}, {"07_baselines_tests": 3}),
         ("rolling_origin_sliding_window", {"07_rolling_origin": ROLLING_SLIDING_WINDOW}, {"07_rolling_origin_tests": 0}),
-        ("leak_probe_changes_only_after_t", {"07_diagnose_leak": LEAK_ONLY_AFTER_T}, {"07_diagnose_leak_tests": 5}),
+        ("leak_probe_changes_only_after_t", {"07_diagnose_leak": LEAK_ONLY_AFTER_T}, {"07_diagnose_leak_tests": 6}),
     ]),
     _combined([
         ("bptt_tanh_derivative_from_the_preactivation", {"07_bptt": BPTT_TANH_FROM_PREACTIVATION}, {"07_bptt_tests": 1}),
@@ -463,12 +463,12 @@ VARIANTS = [
         ("last_output_at_step_T_minus_1", {"07_padding": PADDING_LAST_STEP_T_MINUS_1}, {"07_padding_tests": 4}),
         ("sample_index_greater_or_equal", {"07_temperature": SAMPLE_GREATER_OR_EQUAL}, {"07_temperature_tests": 4}),
         ("concept_classic_deploys_the_gru", {"07_concept_classic": CONCEPT_CLASSIC_WRONG}, {"07_concept_classic_tests": 2}),
-        ("leak_probe_constant_shift", {"07_diagnose_leak": LEAK_CONSTANT_SHIFT}, {"07_diagnose_leak_tests": 4}),
+        ("leak_probe_constant_shift", {"07_diagnose_leak": LEAK_CONSTANT_SHIFT}, {"07_diagnose_leak_tests": 5}),
     ]),
     _combined([
         ("bptt_sums_the_inputs_gradient_over_time_not_the_weights", {"07_bptt": BPTT_SUMS_INPUTS_NOT_WEIGHTS},
          {"07_bptt_tests": 3}),
-        ("leak_probe_counts_nan_as_changed", {"07_diagnose_leak": LEAK_NAN_IS_CHANGE}, {"07_diagnose_leak_tests": 5}),
+        ("leak_probe_counts_nan_as_changed", {"07_diagnose_leak": LEAK_NAN_IS_CHANGE}, {"07_diagnose_leak_tests": 6}),
     ]),
     Variant("bptt_drops_the_initial_state_gradient", answers={"07_bptt": BPTT_DROPS_DH0}, scores={"07_bptt_tests": 4}),
     # Correct, written differently: full marks everywhere.
