@@ -157,3 +157,16 @@ def gradient_lab_network(label: str, input_size: int = 2, hidden: int = 64, seed
     if label not in _LAB_KINDS:
         raise ValueError(f"label must be one of {sorted(_LAB_KINDS)}, got {label!r}")
     return _make_recurrent(_LAB_KINDS[label], input_size, hidden, seed)
+
+
+def blind_labels(items: list[Any], letters: str, seed: int = 0) -> dict[str, Any]:
+    """Give each item a letter, in a shuffled order: {letter: item}.
+
+    A lab shows results under the letters and asks which is which; the seed fixes the order so the
+    answer is the same on every machine (printing the dict shows it: the point is not to see it
+    before deciding).
+    """
+    if len(items) != len(letters):
+        raise ValueError(f"{len(items)} items but {len(letters)} letters")
+    order = np.random.default_rng(seed).permutation(len(items))
+    return {letter: items[i] for letter, i in zip(letters, order)}

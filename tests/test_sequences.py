@@ -77,3 +77,14 @@ def test_gradient_lab_networks_are_three_different_seeded_architectures():
     assert not torch.allclose(other(X), nets["C"](X))
     with pytest.raises(ValueError, match="label must be one of"):
         gradient_lab_network("D")
+
+
+def test_blind_labels_shuffle_reproducibly():
+    from dlcourse.sequences import blind_labels
+
+    got = blind_labels([10, 20, 30], "XYZ", seed=0)
+    assert sorted(got) == ["X", "Y", "Z"] and sorted(got.values()) == [10, 20, 30]
+    assert got == blind_labels([10, 20, 30], "XYZ", seed=0)
+    assert len({tuple(blind_labels([1, 2, 3, 4], "ABCD", seed=s).values()) for s in range(10)}) > 1
+    with pytest.raises(ValueError, match="3 items but 2 letters"):
+        blind_labels([1, 2, 3], "AB")
