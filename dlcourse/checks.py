@@ -456,6 +456,23 @@ def _end_hidden() -> None:
 SECRET_ENV = "DLCOURSE_COHORT_SECRET"
 
 
+def answer_kinds(answer: dict[str, Any]) -> dict[str, str]:
+    """The kind of each value of a concept check's ``answer`` dict, never the value itself:
+    "missing" (still ``...`` or None), "number", "text", "boolean" or "other". A public check
+    can then say "every key is filled in, with the right kind" without revealing or judging it."""
+    def kind(v: Any) -> str:
+        if v is None or v is Ellipsis:
+            return "missing"
+        if isinstance(v, (bool, np.bool_)):
+            return "boolean"
+        if isinstance(v, (int, float, np.integer, np.floating)):
+            return "number"
+        return "text" if isinstance(v, str) else "other"
+    if not isinstance(answer, dict):
+        raise TypeError(f"answer must be a dict, got {type(answer).__name__}")
+    return {str(k): kind(v) for k, v in answer.items()}
+
+
 def hidden_rng(seed: int) -> np.random.Generator:
     """The random generator for a hidden check's inputs.
 

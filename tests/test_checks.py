@@ -247,3 +247,11 @@ def test_hidden_inputs_follow_the_cohort_secret(monkeypatch):
     monkeypatch.setenv(checks.SECRET_ENV, "beta")
     b = checks.hidden_rng(101).normal(size=5)
     assert np.array_equal(a1, a2) and not np.array_equal(a1, b) and not np.array_equal(a1, public)
+
+
+def test_answer_kinds_say_filled_in_without_the_value():
+    kinds = checks.answer_kinds({"a": ..., "b": "C", "c": 3, "d": 2.5, "e": None, "f": True, "g": [1]})
+    assert kinds == {"a": "missing", "b": "text", "c": "number", "d": "number", "e": "missing",
+                     "f": "boolean", "g": "other"}
+    with pytest.raises(TypeError, match="answer must be a dict"):
+        checks.answer_kinds(["C"])
