@@ -87,3 +87,39 @@ def colleague_evaluate(model: Any, X: np.ndarray, y: np.ndarray) -> tuple[float,
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     loss = float(-log_probs[np.arange(len(y)), y].mean())
     return loss, float(np.mean(np.argmax(scores, axis=1) == y))
+
+
+def tiny_batch_runs(num_steps: int = 300, seed: int = 0) -> dict[str, list[float]]:
+    """Three runs of lesson 02's sanity check: a two-layer net (2 -> 50 -> 3) trained on 10 examples.
+
+    Returns name ("A", "B", "C") -> the training loss before each of num_steps full-batch
+    gradient steps (lr 0.5). One run is healthy; the other two each have one mistake.
+    """
+    r = np.random.default_rng(seed)
+    X = r.normal(size=(10, 2))
+    y = np.arange(10) % 3
+    runs = {}
+    # Fixed labels: the answer key sits in the lesson's hidden tests.
+    for name, weight_scale, shuffle_labels in [("A", 0.01, True), ("B", 0.01, False), ("C", 5.0, False)]:
+        rr = np.random.default_rng(seed + 1)
+        W1, b1 = weight_scale * rr.standard_normal((2, 50)), np.zeros(50)
+        W2, b2 = weight_scale * rr.standard_normal((50, 3)), np.zeros(3)
+        losses = []
+        for _ in range(num_steps):
+            # The mistake in one run: labels shuffled on their own, so they no longer match the inputs.
+            labels = rr.permutation(y) if shuffle_labels else y
+            h = X @ W1 + b1
+            a = np.maximum(h, 0.0)
+            scores = a @ W2 + b2
+            shifted = scores - scores.max(axis=1, keepdims=True)
+            log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+            losses.append(float(-log_p[np.arange(10), labels].mean()))
+            ds = np.exp(log_p)
+            ds[np.arange(10), labels] -= 1.0
+            ds /= 10
+            dW2, db2 = a.T @ ds, ds.sum(axis=0)
+            dh = (ds @ W2.T) * (h > 0)
+            dW1, db1 = X.T @ dh, dh.sum(axis=0)
+            W1, b1, W2, b2 = W1 - 0.5 * dW1, b1 - 0.5 * db1, W2 - 0.5 * dW2, b2 - 0.5 * db2
+        runs[name] = losses
+    return runs

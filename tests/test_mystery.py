@@ -2,7 +2,7 @@
 import numpy as np
 
 from dlcourse.mystery import (after_oversized_step, colleague_affine_backward, colleague_affine_forward,
-                              colleague_evaluate, depth_networks)
+                              colleague_evaluate, depth_networks, tiny_batch_runs)
 
 
 def _grad_rms_at_first_layer(weights, act, act_grad):
@@ -64,3 +64,11 @@ def test_colleague_evaluate_keeps_training_mode_on():
     m = Model()
     loss, acc = colleague_evaluate(m, np.array([[1.0], [-1.0]]), np.array([0, 1]))
     assert m.modes == [True] and acc == 1.0 and 0 < loss < 1
+
+
+def test_tiny_batch_runs_show_the_two_sanity_check_failures():
+    """A starts near log 3 and stays there, B starts near log 3 and overfits, C starts far above log 3."""
+    runs = tiny_batch_runs(num_steps=300)
+    assert abs(runs["A"][0] - np.log(3)) < 0.05 and runs["A"][-1] > 1.0
+    assert abs(runs["B"][0] - np.log(3)) < 0.05 and runs["B"][-1] < 0.1
+    assert runs["C"][0] > 10 * np.log(3)
