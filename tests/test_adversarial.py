@@ -253,7 +253,9 @@ def test_monkeypatching_numpy_checks_and_ipython_earns_nothing(tmp_path):
     # The patched check reports the public tests' own expected values, so those can pass;
     # every hidden check still compares real outputs with the solution, outside the kernel.
     result = grade(with_answers({"01_sigmoid": MONKEYPATCH}), tmp_path)
-    assert result.score <= 2 + 2 + 2 + 2 + 2  # at most the public checks of each cell
+    _, ref = source_and_reference()
+    public = sum(float(c["points"]) for checks in ref.values() for c in checks if not c.get("hidden"))
+    assert result.score <= public  # at most the public checks of each cell
     hidden = [c for cell in result.cells.values() for c in cell["checks"] if c["hidden"]]
     assert hidden and not any(c["passed"] for c in hidden)
 
@@ -428,7 +430,7 @@ def test_fork_bomb_is_contained_and_cleaned_up(tmp_path):
     start = time.monotonic()
     result = grade(with_answers({**solution_answers(), "01_collapse": FORK_BOMB}), tmp_path)
     assert time.monotonic() - start < 90
-    assert scores(result) == {**FULL, "01_collapse_tests": 0.0}
+    assert scores(result) == {**FULL, **from_on("01_collapse_tests")}  # the kernel is stopped after the cell
     left = Path("/sys/fs/cgroup/pids/dlcourse-grader")
     if left.is_dir():
         mine = [p for p in left.iterdir() if p.name.startswith(f"run-{os.getpid()}-")]
@@ -448,7 +450,7 @@ def collapse_linear(weights, biases):
 def test_dataloader_with_hundreds_of_workers_fails_that_check_only(tmp_path):
     limits = Limits(cell_timeout=60, notebook_timeout=300, memory_mb=2048, max_pids=64)
     result = grade(with_answers({**solution_answers(), "01_collapse": DATALOADER}), tmp_path, limits)
-    assert scores(result) == {**FULL, "01_collapse_tests": 0.0}
+    assert scores(result) == {**FULL, **from_on("01_collapse_tests")}  # the kernel is stopped after the cell
 
 
 DISK_FILLER = '''import os, pathlib
