@@ -217,26 +217,119 @@ class TwoLayerNet:
         return data_loss, grads
 '''
 
+# --------------------------------------------------------------------------------------------
+# The lesson's core skill skipped: backward passes from the provided numerical gradient. Right
+# to 1e-9 on small cases, so the public checks pass; the large hidden cases run out of time.
+# --------------------------------------------------------------------------------------------
+AFFINE_BY_CENTRED_DIFFERENCES = '''
+def affine_forward(x, W, b):
+    return x @ W + b, (x, W, b)
+
+
+def affine_backward(dout, cache):
+    x, W, b = cache
+    dx = numerical_gradient_array(lambda v: v @ W + b, x.copy(), dout)
+    dW = numerical_gradient_array(lambda v: x @ v + b, W.copy(), dout)
+    db = numerical_gradient_array(lambda v: x @ W + v, b.copy(), dout)
+    return dx, dW, db
+'''
+
+RELU_BY_CENTRED_DIFFERENCES = '''
+def relu_forward(x):
+    return np.maximum(x, 0.0), x
+
+
+def relu_backward(dout, cache):
+    return numerical_gradient_array(lambda v: np.maximum(v, 0.0), cache.copy(), dout)
+'''
+
+SOFTMAX_CE_BY_CENTRED_DIFFERENCES = '''
+def softmax_cross_entropy(scores, y):
+    def loss_of(s):
+        shifted = s - s.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return float(-log_probs[np.arange(len(y)), y].mean())
+    return loss_of(scores), numerical_gradient(loss_of, scores.copy())
+'''
+
+# --------------------------------------------------------------------------------------------
+# More wrong but plausible.
+# --------------------------------------------------------------------------------------------
+AFFINE_DW_TRANSPOSED = AFFINE_MISSING_BIAS_GRAD.replace("dW = x.T @ dout", "dW = dout.T @ x").replace(
+    "db = np.zeros_like(b)          # \"TODO: bias gradient\" never filled in", "db = dout.sum(axis=0)")
+AFFINE_DB_MEAN = AFFINE_MISSING_BIAS_GRAD.replace(
+    "db = np.zeros_like(b)          # \"TODO: bias gradient\" never filled in", "db = dout.mean(axis=0)")
+SOFTMAX_CE_NOT_DIVIDED_BY_N = SOFTMAX_CE_LOG_OF_PROBS.replace(
+    "p = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)\n    loss = -np.mean(np.log(p[np.arange(N), y]))     # log(0) = -inf for a confident wrong model",
+    "log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))\n    p = np.exp(log_p)\n    loss = -np.mean(log_p[np.arange(N), y])").replace(
+    "return loss, dscores / N", "return loss, dscores            # forgot the 1 / N of the mean")
+
+RELU_FORWARD_IN_PLACE = '''
+def relu_forward(x):
+    x[x < 0] = 0.0                  # changes the caller's array
+    return x, x
+
+
+def relu_backward(dout, cache):
+    return dout * (cache > 0)
+'''
+
+MLP_IGNORES_SEED = LOOPS_MLP.replace("gen = np.random.default_rng(seed)", "gen = np.random.default_rng()")
+
+# Right, written differently: an ndarray, exact logs, lower case and spaces.
+DECISIONS_OTHER_FORMS = {
+    "02_concept_dscores": "dscores_prediction = np.array([1, 1, -3, 1]) / 4",
+    "02_concept_initial_loss": "initial_loss_prediction = dict(zip(['10_classes', '3_classes'], np.log([10, 3])))",
+    "02_concept_sanity_runs": "sanity_runs = {'labels_shuffled': ' a', 'healthy': 'b', 'weights_too_large': 'C '}",
+    "02_diagnose_colleague": "colleague_diagnosis = dict(dx='a', dW=' b', db='c')",
+}
+DECISIONS_WRONG = {
+    "02_concept_dscores": "dscores_prediction = [0.25, 0.25, 0.75, 0.25]",
+    "02_concept_initial_loss": "initial_loss_prediction = {'10_classes': 0.0, '3_classes': 0.0}",
+    "02_concept_sanity_runs": "sanity_runs = {'healthy': 'B', 'weights_too_large': 'A', 'labels_shuffled': 'C'}",
+    "02_diagnose_colleague": "colleague_diagnosis = {'dx': 'A', 'dW': 'D', 'db': 'C'}",
+}
+
 VARIANTS = [
     # dscores negated: the loss checks pass, every gradient check fails, here and in the network.
     Variant("softmax_ce_wrong_sign", answers={"02_softmax_ce": SOFTMAX_CE_WRONG_SIGN},
-            scores={"02_softmax_ce_tests": 3, "02_mlp_tests": 4}),
-    # db = 0: forward, dx and dW pass; db and the two hidden checks that include db fail.
-    # In the network, b1 and b2 get no gradient: the four gradient checks fail.
+            scores={"02_softmax_ce_tests": 4.5, "02_mlp_tests": 5.5}),
+    # db = 0: forward, dx and dW pass; db and the hidden checks that include db fail.
+    # In the network, b1 and b2 get no gradient: every gradient check fails.
     Variant("affine_missing_bias_grad", answers={"02_affine": AFFINE_MISSING_BIAS_GRAD},
-            scores={"02_affine_tests": 3, "02_mlp_tests": 4}),
+            scores={"02_affine_tests": 3.5, "02_mlp_tests": 5.5}),
+    Variant("affine_dW_transposed", answers={"02_affine": AFFINE_DW_TRANSPOSED},
+            scores={"02_affine_tests": 3.5, "02_mlp_tests": 5.5}),
+    # A mean over the batch: right only for a batch of one.
+    Variant("affine_db_mean_not_sum", answers={"02_affine": AFFINE_DB_MEAN},
+            scores={"02_affine_tests": 5, "02_mlp_tests": 6.5}),
     # Stable softmax, then log(p): right except where the true class's probability underflows.
     Variant("softmax_ce_log_of_probs", answers={"02_softmax_ce": SOFTMAX_CE_LOG_OF_PROBS},
-            scores={"02_softmax_ce_tests": 6, "02_mlp_tests": 7}),
+            scores={"02_softmax_ce_tests": 9, "02_mlp_tests": 11.5}),
+    Variant("softmax_ce_not_divided_by_N", answers={"02_softmax_ce": SOFTMAX_CE_NOT_DIVIDED_BY_N},
+            scores={"02_softmax_ce_tests": 5.5, "02_mlp_tests": 6.5}),
+    Variant("relu_forward_changes_its_input", answers={"02_relu": RELU_FORWARD_IN_PLACE},
+            scores={"02_relu_tests": 4.5}),
+    Variant("mlp_init_ignores_its_seed", answers={"02_mlp": MLP_IGNORES_SEED}, scores={"02_mlp_tests": 11.5}),
     # dL/dy misses one of its two paths: right only where the ReLU blocks everything.
     Variant("scalar_graph_forgets_a_branch", answers={"02_scalar_graph": SCALAR_GRAPH_FORGETS_A_BRANCH},
-            scores={"02_scalar_graph_tests": 2}),
+            scores={"02_scalar_graph_tests": 2.5}),
     # relative_error raises on the transposed dW instead of reporting inf.
     Variant("check_layer_crashes_on_shape", answers={"02_check_layer": CHECK_LAYER_CRASHES_ON_SHAPE},
             scores={"02_check_layer_tests": 4}),
+    Variant("affine_backward_by_centred_differences", answers={"02_affine": AFFINE_BY_CENTRED_DIFFERENCES},
+            scores={"02_affine_tests": 7.5, "02_mlp_tests": 9.5}),
+    # Centred differences at the kink give half the upstream gradient: the public check says so.
+    Variant("relu_backward_by_centred_differences", answers={"02_relu": RELU_BY_CENTRED_DIFFERENCES},
+            scores={"02_relu_tests": 4, "02_mlp_tests": 9.5}),
+    Variant("softmax_ce_by_centred_differences", answers={"02_softmax_ce": SOFTMAX_CE_BY_CENTRED_DIFFERENCES},
+            scores={"02_softmax_ce_tests": 8.5}),
+    Variant("decisions_wrong", answers=DECISIONS_WRONG,
+            scores={"02_concept_dscores_tests": 0.5, "02_concept_initial_loss_tests": 0.5,
+                    "02_concept_sanity_runs_tests": 0.5, "02_diagnose_colleague_tests": 0.5}),
     Variant("correct_loops_other_names_prints",
             answers={"02_scalar_graph": LOOPS_SCALAR_GRAPH, "02_affine": LOOPS_AFFINE, "02_relu": LOOPS_RELU,
                      "02_softmax_ce": LOOPS_SOFTMAX_CE, "02_check_layer": LOOPS_CHECK_LAYER,
-                     "02_mlp": LOOPS_MLP},
+                     "02_mlp": LOOPS_MLP, **DECISIONS_OTHER_FORMS},
             scores={}),
 ]
