@@ -137,9 +137,9 @@ def cv_score(make_model, X, y, n_splits=5, seed=0, metric=accuracy_score):
 '''
 
 # Settings compared by accuracy whatever `scoring` says: on imbalanced data the search prefers
-# the unweighted model. Fails the public scoring check and the two hidden checks with another
-# scoring or data; n_candidates passes, and the refit model on the 15%-positive data happens to
-# be the same setting for budget 4, seed 1 (see the exact score).
+# the unweighted model. n_candidates (0.5) and the refit model's predictions for budget 4, seed 1
+# (2, the same setting wins either way there) pass; the public scoring check and the hidden
+# ROC-AUC and breast-cancer searches fail.
 SEARCH_BY_ACCURACY = '''
 def budgeted_search(make_model, param_distributions, X_train, y_train, budget, seed=0, scoring="balanced_accuracy"):
     search = RandomizedSearchCV(make_model(), param_distributions, n_iter=budget, scoring="accuracy",
@@ -171,8 +171,8 @@ def brier_skill(y_true, p):
 BRIER_ABSOLUTE = BRIER_HARD_LABELS.replace("((p >= 0.5).astype(float) - y_true) ** 2", "np.abs(p - y_true)")
 
 # The skill divided by the wrong reference: 0.25 (a coin flip) instead of the base rate pi(1 - pi).
-# brier_score is right: its two checks pass (1 + 2 + 1 for the list check's first half... all
-# brier_skill values differ, so the skill checks fail).
+# brier_score is right (its public check and the hidden 500-probability check pass: 3 pt); every
+# check that reads brier_skill fails.
 BRIER_SKILL_VS_COIN = '''
 def brier_score(y_true, p):
     y_true, p = np.asarray(y_true, dtype=float), np.asarray(p, dtype=float)
