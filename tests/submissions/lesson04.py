@@ -137,9 +137,8 @@ def cv_score(make_model, X, y, n_splits=5, seed=0, metric=accuracy_score):
 '''
 
 # Settings compared by accuracy whatever `scoring` says: on imbalanced data the search prefers
-# the unweighted model. n_candidates (0.5) and the refit model's predictions for budget 4, seed 1
-# (2, the same setting wins either way there) pass; the public scoring check and the hidden
-# ROC-AUC and breast-cancer searches fail.
+# the unweighted model. Only n_candidates (0.5) passes: the public scoring check, the refit model's
+# predictions (another setting wins) and the hidden ROC-AUC and breast-cancer searches fail.
 SEARCH_BY_ACCURACY = '''
 def budgeted_search(make_model, param_distributions, X_train, y_train, budget, seed=0, scoring="balanced_accuracy"):
     search = RandomizedSearchCV(make_model(), param_distributions, n_iter=budget, scoring="accuracy",
@@ -366,7 +365,7 @@ VARIANTS = [
     Variant("cv_score_fits_once_on_all_data", answers={"04_cv_score": CV_FIT_ON_ALL_DATA},
             scores={"04_cv_score_tests": 2.5}),
     Variant("search_compares_by_accuracy", answers={"04_budgeted_search": SEARCH_BY_ACCURACY},
-            scores={"04_budgeted_search_tests": 2.5}),
+            scores={"04_budgeted_search_tests": 0.5}),
     Variant("concepts_answered_by_means_and_swapped", answers={"04_concept_compare": COMPARE_BY_MEANS,
                                                                "04_concept_learning_curve": CURVE_SWAPPED,
                                                                "04_concept_cost": COST_CHEAPEST_ALARMS},
