@@ -338,14 +338,14 @@ VARIANTS = [
             scores={"05_evaluate_tests": 3}),
     # Exercise 7: reproducible shuffling.
     Variant("seeded_loader_seeds_the_global_generator",
-            answers={"05_seeded_loader": SEEDED_GLOBAL},
-            scores={"05_seeded_loader_tests": 0.5}),
+            answers={"05_seeded_loader": SEEDED_GLOBAL},   # fails the public global-generator check only
+            scores={"05_seeded_loader_tests": 6}),
     Variant("seeded_loader_does_not_shuffle",
             answers={"05_seeded_loader": SEEDED_NO_SHUFFLE},
-            scores={"05_seeded_loader_tests": 0.5}),
+            scores={"05_seeded_loader_tests": 2.5}),
     Variant("seeded_loader_same_order_every_epoch",
             answers={"05_seeded_loader": SEEDED_FIXED_PERMUTATION},
-            scores={"05_seeded_loader_tests": 0.5}),
+            scores={"05_seeded_loader_tests": 5}),
     # Concept checks answered the tempting way, and the diagnosis done wrong.
     Variant("concepts_square_broadcasts_runs_swapped_loss_is_a_probability",
             answers={"05_concept_shapes": 'answer_shapes = {"a": [4, 3], "b": [2, 3, 5], "c": "error", "d": "error"}',
