@@ -59,6 +59,21 @@ def generate_lessons(root: Path, out: Path, assignments: list[str]) -> None:
             raise SystemExit(f"generating {assignments} failed")
 
 
+def write_all_public_checks(course: Course) -> None:
+    """Run each solution and write its public checks' reference values beside it, so that a
+    learner's notebook judges public checks exactly as the grader does (one verdict)."""
+    from autograder.cohort import load_limits
+    from autograder.grading import Source, reference_probes, write_public_checks
+
+    sandboxed = sandbox_problem() is None
+    for assignment in course.assignments():
+        ctx = course.context(load_limits(course, assignment), sandboxed)
+        for src in course.sources(assignment):
+            source = Source.load(src)
+            ref = reference_probes(source, ctx, course.root / "build" / "reference" / assignment)
+            print(f"  {write_public_checks(source, ref).relative_to(course.root)}")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -93,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     course = Course.from_env(args.root, args.cohort)
 
     if args.cmd == "lessons":
+        write_all_public_checks(course)
         generate_lessons(course.root, course.root / "lessons", course.assignments())
     elif args.cmd == "release":
         for name in args.assignments or course.assignments():

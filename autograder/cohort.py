@@ -302,8 +302,8 @@ def _run_all(todo: list[Job], sources: list[Path], references: dict[str, Any], c
 
 
 def _encode_reference(ref: dict[str, Any]) -> dict[str, Any]:
-    from dlcourse.checks import encode
-    return {gid: [dict(c, value=encode(c["value"])) for c in checks] for gid, checks in ref.items()}
+    from autograder.grading import encode_reference
+    return encode_reference(ref)
 
 
 def _find_jobs(course: Course, assignment: str, students: list[str] | None, log: Callable[[str], None]) -> list[Job]:

@@ -16,16 +16,19 @@ import time
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from autograder.grading import GradeContext, Source, grade_notebook, reference_probes
 from autograder.sandbox import Limits
 from tests import submissions
-from tests.conftest import ROOT, committed_text, sandbox_or_skip
+from tests.conftest import ROOT, sandbox_or_skip
 
 pytestmark = pytest.mark.grading
 A = "01_activations"
-SRC = ROOT / "solutions" / A / f"{A}.ipynb"
+# A frozen copy of lesson 01 (tests/fixtures/README.md): these exact scores are about the
+# grader, and must not move when the lesson itself is improved.
+SRC = ROOT / "tests" / "fixtures" / A / f"{A}.ipynb"
 FULL = {"01_sigmoid_tests": 5.0, "01_tanh_tests": 4.0, "01_relu_tests": 4.0, "01_softmax_tests": 5.0,
         "01_collapse_tests": 4.0}
 ZERO = {gid: 0.0 for gid in FULL}
@@ -51,7 +54,12 @@ def solution_answers() -> dict[str, str]:
 
 
 def release() -> nbformat.NotebookNode:
-    return nbformat.reads(committed_text(ROOT / "lessons" / A / f"{A}.ipynb"), 4)
+    """The student version of the fixture, made the way the grader reads a release."""
+    source, _ = source_and_reference()
+    nb = copy.deepcopy(source.nb)
+    for cell in nb.cells:
+        cell.source = source.release_text(cell)
+    return nb
 
 
 def with_answers(answers: dict[str, str], base: nbformat.NotebookNode | None = None) -> nbformat.NotebookNode:
@@ -479,7 +487,8 @@ def test_twenty_megabytes_of_output_on_one_line(tmp_path):
 
 
 def test_many_cells_just_under_the_timeout_hit_the_notebook_limit(tmp_path):
-    limits = Limits(cell_timeout=5, notebook_timeout=14, memory_mb=1024, max_pids=64)
+    # No calibration headroom (factor 1): the 14 s notebook limit is what is tested.
+    limits = Limits(cell_timeout=5, notebook_timeout=14, memory_mb=1024, max_pids=64, timeout_factor=1)
     slow = {gid: "import time\ntime.sleep(4.5)\n" + code for gid, code in solution_answers().items()}
     start = time.monotonic()
     result = grade(with_answers(slow), tmp_path, limits)
@@ -541,3 +550,279 @@ def test_duplicate_cell_ids_are_flagged_and_graded(tmp_path):
         cell["id"] = "same"
     result = grade(json.dumps(nb), tmp_path)
     assert scores(result) == FULL and has_flag(result, "duplicate cell ids")
+
+
+# ----------------------------------------------------------------------------------------
+# Kinds: a value counts only as what it is.
+# ----------------------------------------------------------------------------------------
+GRAD_ONLY = '''
+def sigmoid_grad(x):
+    s = 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
+    return s * (1.0 - s)
+'''
+KINDS = {
+    "all True where floats are expected": "def sigmoid(x):\n    return np.ones(np.shape(x), dtype=bool)\n",
+    "a list where an array is expected": "def sigmoid(x):\n    return (1 / (1 + np.exp(-np.asarray(x)))).tolist()\n",
+    "a tuple where an array is expected": "def sigmoid(x):\n    return tuple((1 / (1 + np.exp(-np.asarray(x)))).ravel())\n",
+    "one boolean for everything": "def sigmoid(x):\n    return True\n",
+}
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_values_of_the_wrong_kind_never_earn_points(kind, tmp_path):
+    """sigmoid answers with the wrong kind; sigmoid_grad is right and keeps its 2 checks."""
+    answers = {**solution_answers(), "01_sigmoid": KINDS[kind] + GRAD_ONLY}
+    result = grade(with_answers(answers), tmp_path)
+    assert scores(result) == {**FULL, "01_sigmoid_tests": 2.0, "01_tanh_tests": 0.0}
+    failed = [c for c in result.cells["01_sigmoid_tests"]["checks"] if not c["passed"]]
+    assert all(c["message"].startswith("expected ") for c in failed if c["message"])
+
+
+def test_float32_is_a_correct_answer_where_the_lesson_does_not_ask_for_float64(tmp_path):
+    f32 = ("def sigmoid(x):\n    x = np.asarray(x, dtype=np.float32)\n"
+           "    return np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))), np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))))\n")
+    answers = {**solution_answers(), "01_sigmoid": f32 + GRAD_ONLY}
+    result = grade(with_answers(answers), tmp_path)
+    assert scores(result)["01_sigmoid_tests"] == 5.0
+    # tanh built on it inherits float32 rounding (~1e-7): its tight tolerance is a value
+    # judgement, said as one, never a rejection of the dtype.
+    tanh_failures = [c["message"] for c in result.cells["01_tanh_tests"]["checks"] if not c["passed"]]
+    assert tanh_failures and all(m.startswith("values differ") for m in tanh_failures)
+
+
+# ----------------------------------------------------------------------------------------
+# The sandbox shows only what the kernel needs.
+# ----------------------------------------------------------------------------------------
+PROBE_PATHS = '''import os
+DECOYS = {decoys!r}
+CONTROL = {control!r}
+SEEN = [p for p in DECOYS if os.path.exists(p)] + [p for p in os.listdir("/") if p in ("home", "srv", "opt", "var", "mnt")]
+
+def sigmoid(x):
+    if SEEN or not os.path.exists(CONTROL):   # the control proves this code really ran
+        return np.zeros(np.shape(x))
+    s = np.empty_like(x, dtype=np.float64)
+    pos = x >= 0
+    s[pos] = 1 / (1 + np.exp(-x[pos]))
+    e = np.exp(x[~pos])
+    s[~pos] = e / (1 + e)
+    return s
+
+def sigmoid_grad(x):
+    s = sigmoid(x)
+    return s * (1 - s)
+'''
+
+
+@pytest.fixture
+def decoys():
+    """Another copy of the course, a cohort and a secret elsewhere on the host."""
+    import shutil
+    import uuid
+    tag = uuid.uuid4().hex[:8]
+    planted = [Path(f"/srv/dlcourse-decoy-{tag}/solutions/{A}/{A}.ipynb"),
+               Path(f"/root/.dlcourse-decoy-secret-{tag}"),
+               Path(f"/home/decoy-{tag}/cohort/gradebook.db"),
+               ROOT.parent / f"decoy-course-{tag}" / "solutions" / A / f"{A}.ipynb",
+               Path(f"/var/tmp/dlcourse-decoy-{tag}/secret.txt")]
+    for path in planted:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("secret")
+    yield [str(p) for p in planted]
+    for path in planted:
+        top = next(p for p in [path, *path.parents] if tag in p.name)
+        shutil.rmtree(top, ignore_errors=True) if top.is_dir() else top.unlink(missing_ok=True)
+
+
+def test_graded_code_cannot_see_decoys_anywhere_on_the_host(decoys, tmp_path):
+    assert all(Path(p).exists() for p in decoys)
+    control = str(ROOT / "dlcourse" / "__init__.py")
+    answers = {**solution_answers(), "01_sigmoid": PROBE_PATHS.format(decoys=decoys, control=control)}
+    assert scores(grade(with_answers(answers), tmp_path)) == FULL
+    # And the same code, pointed at something it may see, does notice (the test can fail).
+    visible = {**solution_answers(), "01_sigmoid": PROBE_PATHS.format(decoys=[control], control=control)}
+    assert scores(grade(with_answers(visible), tmp_path))["01_sigmoid_tests"] == 0
+
+
+SCRATCH_FILLER = '''import os, ipykernel.connect
+_folder = os.path.dirname(ipykernel.connect.get_connection_file())
+try:
+    with open(os.path.join(_folder, "fill"), "wb") as _f:
+        for _ in range(64):
+            _f.write(b"x" * 2**20)
+            _f.flush()
+    _CAPPED = False
+except OSError:
+    _CAPPED = True
+finally:
+    try:
+        os.remove(os.path.join(_folder, "fill"))
+    except OSError:
+        pass
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x)) if _CAPPED else np.zeros(np.shape(x))
+
+def sigmoid_grad(x):
+    s = 1 / (1 + np.exp(-x))
+    return s * (1 - s)
+'''
+
+
+def test_writes_to_the_connection_folder_hit_a_small_cap(tmp_path):
+    answers = {**solution_answers(), "01_sigmoid": SCRATCH_FILLER}
+    result = grade(with_answers(answers), tmp_path)
+    assert scores(result)["01_sigmoid_tests"] == 5.0, result.cells["01_sigmoid_tests"]
+
+
+# ----------------------------------------------------------------------------------------
+# Nothing the learner's code produced reaches feedback verbatim.
+# ----------------------------------------------------------------------------------------
+ECHO_HIDDEN = '''import numpy as np
+
+def sigmoid(x):
+    if np.ndim(x) == 2:   # only the hidden checks use a 2-D input
+        raise ValueError("LE" + "AK: " + repr(np.asarray(x).ravel()[:4].tolist()))
+    return 1 / (1 + np.exp(-x))
+
+def sigmoid_grad(x):
+    print("LE" + "AK:", np.asarray(x).ravel()[:4].tolist())
+    s = 1 / (1 + np.exp(-x))
+    return s * (1 - s)
+'''
+
+
+def test_feedback_shows_error_types_and_check_names_never_hidden_inputs(tmp_path):
+    from autograder.grading import graded_notebook
+    answers = {**solution_answers(), "01_sigmoid": ECHO_HIDDEN}
+    nb = with_answers(answers)
+    explain = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "01_explain_overflow")
+    explain.source = "<script>alert('x')</script><img src=x onerror=alert(1)> [a](javascript:alert(1))"
+    result = grade(nb, tmp_path)
+    source, ref = source_and_reference()
+    hidden_inputs = np.random.default_rng(101).normal(0, 4, size=(6, 7)).ravel()[:4]
+    feedback = nbformat.writes(graded_notebook(source, result))
+    for number in hidden_inputs:
+        assert f"{number:.6f}"[:8] not in feedback
+    assert "LEAK:" not in feedback
+    report = json.dumps(result.cells["01_sigmoid_tests"])
+    assert "LEAK:" in report  # the instructor still sees everything
+    # Each hidden check is named, so a learner knows what failed.
+    assert "[FAIL] sigmoid on a 2-D array (1 pt)" in feedback
+    # The written answer is shown, inert: no tag survives, and the link goes nowhere.
+    from nbconvert.filters.markdown import markdown2html_mistune
+    shown = next(c.source for c in graded_notebook(source, result).cells
+                 if c.metadata.get("nbgrader", {}).get("grade_id") == "01_explain_overflow")
+    assert "<" not in shown and "](javascript:" not in shown
+    rendered = markdown2html_mistune(shown).lower()
+    assert "<script" not in rendered and "<img" not in rendered and 'href="javascript:' not in rendered
+
+
+# ----------------------------------------------------------------------------------------
+# Busy machines do not cost points; every timeout is flagged.
+# ----------------------------------------------------------------------------------------
+class FlakyHost:
+    """A GradeContext whose first run fails as a host under load would; later runs are real."""
+
+    def __init__(self, real, failure: str):
+        self.real, self.failure, self.calls = real, failure, 0
+        self.limits, self.reveal = real.limits, real.reveal
+
+    def run(self, codes, cell_timeouts=None, limits=None):
+        from autograder.runner import CellRun
+        self.calls += 1
+        if self.failure == "always-no-kernel" or (self.calls == 1 and self.failure == "no-kernel"):
+            return [CellRun() for _ in codes], ["kernel stopped: RuntimeError: Kernel didn't respond in 120 seconds"]
+        runs, notes = self.real.run(codes, cell_timeouts, limits)
+        if self.calls == 1 and self.failure == "timeout":
+            runs[3].status, runs[3].error, runs[3].probes = "timeout", "the cell's results did not arrive in time", []
+        return runs, notes
+
+
+@pytest.mark.parametrize("failure", ["timeout", "no-kernel"])
+def test_a_host_side_failure_is_retried_once_and_costs_nothing(failure, tmp_path):
+    source, ref = source_and_reference()
+    path = tmp_path / f"{A}.ipynb"
+    nbformat.write(with_answers(solution_answers()), path)
+    flaky = FlakyHost(ctx(), failure)
+    result = grade_notebook(path, source, ref, flaky)
+    assert flaky.calls == 2 and scores(result) == FULL and result.status == "graded"
+    assert has_flag(result, "graded twice: the first attempt had")
+
+
+def test_a_kernel_that_never_starts_is_regrade_needed_not_a_silent_zero(tmp_path):
+    source, ref = source_and_reference()
+    path = tmp_path / f"{A}.ipynb"
+    nbformat.write(with_answers(solution_answers()), path)
+    result = grade_notebook(path, source, ref, FlakyHost(ctx(), "always-no-kernel"))
+    assert result.status == "regrade needed" and result.attention
+
+
+def test_a_timeout_in_an_answer_cell_is_flagged_with_its_name(tmp_path):
+    slow = "import time\nwhile True:\n    time.sleep(0.1)\n"
+    result = grade(with_answers({**solution_answers(), "01_relu": slow}), tmp_path)
+    assert has_flag(result, "(01_relu) timed out") and result.attention
+    assert scores(result)["01_sigmoid_tests"] == 5.0
+
+
+def test_per_cell_limits_scale_with_the_reference(tmp_path):
+    """A cell the solution needs 1 s for gets 10 s, not the 6 s floor: slow but correct passes."""
+    from autograder.grading import time_limits
+    _, ref = source_and_reference()
+    n = len(ref["__timing__"]["cell_seconds"])
+    slow_ref = {**ref, "__timing__": {"cell_seconds": [1.0] * n}}
+    per_cell, _ = time_limits(slow_ref, LIMITS, n)
+    assert per_cell == [10.0] * n
+    slow = {gid: code + "\nimport time\ntime.sleep(7)\n" if gid == "01_sigmoid" else code
+            for gid, code in solution_answers().items()}
+    source, _ = source_and_reference()
+    path = tmp_path / f"{A}.ipynb"
+    nbformat.write(with_answers(slow), path)
+    assert scores(grade_notebook(path, source, slow_ref, ctx())) == FULL
+
+
+# ----------------------------------------------------------------------------------------
+# Bounded grader resources.
+# ----------------------------------------------------------------------------------------
+def test_a_huge_message_does_not_grow_the_graders_memory(tmp_path):
+    import psutil
+    me = psutil.Process()
+    peak = [me.memory_info().rss]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak.append(me.memory_info().rss)
+            time.sleep(0.05)
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    flood = solution_answers()["01_sigmoid"] + "\nimport sys\nsys.stdout.write('x' * 300_000_000)\nsys.stdout.flush()\n"
+    try:
+        result = grade(with_answers({**solution_answers(), "01_sigmoid": flood}), tmp_path,
+                       Limits(cell_timeout=10, notebook_timeout=200, memory_mb=2048, max_pids=64, iopub_timeout=5))
+    finally:
+        done.set()
+        sampler.join()
+    # zmq drops the 300 MB message unread; the connection it broke ends the run, flagged.
+    assert max(peak) - peak[0] < 100 * 2**20, f"grader grew by {(max(peak) - peak[0]) / 2**20:.0f} MB"
+    assert has_flag(result, "larger than the 32 MB limit") and result.attention
+
+
+def test_no_sandbox_processes_are_left_behind(tmp_path):
+    import psutil
+    for i in range(3):
+        grade(with_answers(solution_answers()), tmp_path)
+    left = [(p.pid, p.name(), p.status()) for p in psutil.Process().children(recursive=True)
+            if p.name() in ("bwrap", "sh") or p.status() == psutil.STATUS_ZOMBIE]
+    assert not left, left
+
+
+# ----------------------------------------------------------------------------------------
+# Runs where instructors are: a moved course says what is wrong.
+# ----------------------------------------------------------------------------------------
+def test_a_course_whose_dlcourse_is_not_visible_says_so(tmp_path):
+    from autograder.grading import SourceError
+    sandbox_or_skip()
+    broken = GradeContext(LIMITS, hide=[ROOT], reveal=[ROOT / ".venv"], sandboxed=True)
+    with pytest.raises(SourceError, match="dlcourse is not importable inside the sandbox.*make setup"):
+        reference_probes(Source.load(SRC), broken)

@@ -2,6 +2,7 @@
 the exact partial score for each known-buggy or differently written submission?"""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import nbformat
@@ -10,7 +11,8 @@ import pytest
 from dataclasses import replace
 
 from autograder.cohort import Course, load_limits
-from autograder.grading import GradeContext, Source, grade_notebook, reference_probes
+from autograder.grading import GradeContext, Source, grade_notebook, public_checks_table, reference_probes
+from dlcourse.checks import PUBLIC_CHECKS_FILE, compare, decode
 from autograder.sandbox import Limits
 from tests.conftest import ROOT, assignments, sandbox_or_skip
 from tests.submissions import load_variants, make_submission
@@ -74,3 +76,24 @@ def test_exact_score(assignment, case, generated_lessons, tmp_path):
                for gid, cell in result.cells.items() if got[gid] != expected[gid]}
     assert got == expected, f"unexpected scores; failing checks: {failing}"
     assert result.score == sum(expected.values())
+
+
+@pytest.mark.grading
+@pytest.mark.parametrize("assignment", GRADED)
+def test_public_checks_file_is_the_references_own(assignment):
+    """One verdict: the values a learner's notebook judges public checks against are the ones
+    the grader uses (same checks, tolerances and policy; values equal within their tolerance)."""
+    source, ref = reference(assignment)
+    path = source.path.parent / PUBLIC_CHECKS_FILE
+    assert path.exists(), f"{path.relative_to(ROOT)} is missing: run `make lessons`"
+    have = json.loads(path.read_text())["checks"]
+    want = public_checks_table(source, ref)["checks"]
+    assert {ex: sorted(c) for ex, c in have.items()} == {ex: sorted(c) for ex, c in want.items()}, \
+        "public checks changed: run `make lessons`"
+    for ex, checks in want.items():
+        for name, w in checks.items():
+            h = have[ex][name]
+            assert {k: v for k, v in h.items() if k not in ("value", "target")} == \
+                   {k: v for k, v in w.items() if k not in ("value", "target")}, f"{ex}/{name}: run `make lessons`"
+            msg = compare(decode(h["value"]), decode(w["value"]), w["rtol"], w["atol"], dtype="exact")
+            assert msg is None, f"{ex}/{name}: the committed reference value is stale ({msg}): run `make lessons`"

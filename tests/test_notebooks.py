@@ -7,6 +7,7 @@ import time
 import tomllib
 
 import nbclient
+import nbformat
 import pytest
 
 from tests.conftest import ROOT, assignments, committed_text, read_nb
@@ -23,6 +24,9 @@ def test_solution_runs_within_budget(assignment, monkeypatch):
     budget = BUDGETS[assignment]
     for path in sorted((ROOT / "solutions" / assignment).glob("*.ipynb")):
         nb = read_nb(path)
+        # A last cell reports every HeldOut the notebook made: the test set is used within budget.
+        nb.cells.append(nbformat.v4.new_code_cell(
+            "import json as _j, dlcourse.heldout as _h; print('HELDOUT' + _j.dumps(_h.usage()))"))
         client = nbclient.NotebookClient(nb, timeout=budget, resources={"metadata": {"path": str(path.parent)}})
         start = time.monotonic()
         # A hard limit, not a benchmark: the notebook is stopped when the budget runs out.
@@ -31,6 +35,10 @@ def test_solution_runs_within_budget(assignment, monkeypatch):
         assert elapsed < budget, f"{path.name} took {elapsed:.0f} s; its CPU budget is {budget} s"
         errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
         assert not errors, f"{path.name}: {errors[0].ename}: {errors[0].evalue}"
+        report = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+        usage = json.loads(report.split("HELDOUT", 1)[1])
+        over = {name: u for name, u in usage.items() if len(u["uses"]) > u["budget"]}
+        assert not over, f"{path.name} evaluates held-out data more often than its budget allows: {over}"
 
 
 def committed_notebooks():
@@ -72,11 +80,14 @@ def test_source_cells_carry_nbgrader_metadata(assignment):
 
 @pytest.mark.xdist_group("lessons")
 def test_lessons_are_generated_from_solutions(generated_lessons):
-    """Is lessons/ byte for byte what nbgrader generates from solutions/ (nothing stale)?"""
-    expected = sorted(p.relative_to(generated_lessons) for p in generated_lessons.rglob("*.ipynb"))
-    actual = sorted(p.relative_to(ROOT / "lessons") for p in (ROOT / "lessons").rglob("*.ipynb")
-                    if ".ipynb_checkpoints" not in p.parts)
-    assert actual == expected, "lessons/ has different notebooks than solutions/: run `make lessons`"
+    """Is lessons/ byte for byte what nbgrader generates from solutions/ (nothing stale), the
+    public checks' reference values included?"""
+    def files(folder):
+        return sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file()
+                      and p.suffix in (".ipynb", ".json") and ".ipynb_checkpoints" not in p.parts)
+    expected = [p for p in files(generated_lessons) if len(p.parts) > 1]
+    actual = [p for p in files(ROOT / "lessons") if len(p.parts) > 1]
+    assert actual == expected, "lessons/ has different files than solutions/: run `make lessons`"
     for rel in expected:
         want = (generated_lessons / rel).read_text()
         # The working copy (a developer just ran `make lessons`) or the committed one (a learner
