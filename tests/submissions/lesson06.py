@@ -609,8 +609,6 @@ VARIANTS = [
             {"06_diagnose_frame_swap_tests": 2}),
     Variant("frame_swap_changes_the_callers_images", {"06_diagnose_frame_swap": FRAME_SWAP_IN_PLACE},
             {"06_diagnose_frame_swap_tests": 9}),
-    Variant("frame_swap_random_donor", {"06_diagnose_frame_swap": FRAME_SWAP_RANDOM_DONOR},
-            {"06_diagnose_frame_swap_tests": 8}),
     Variant("correct_loops", CORRECT_LOOPS, {}),
     Variant("correct_vectorised", CORRECT_VECTORISED, {}),
 ]
