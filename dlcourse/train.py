@@ -253,7 +253,8 @@ def _progress_bar(total: int | None, progress: bool | None) -> Any:
 def fit(model: nn.Module, train_loader: Iterable, val_loader: Iterable | None, loss_fn: Callable,
         optimizer: torch.optim.Optimizer, num_epochs: int, device: torch.device | str | None = None,
         patience: int | None = None, checkpoint_path: str | Path | None = None, progress: bool | None = None,
-        scheduler: Any = None, restore_best: bool = True, min_delta: float = 0.0) -> History:
+        scheduler: Any = None, restore_best: bool = True, min_delta: float = 0.0,
+        run_info: dict[str, Any] | None = None) -> History:
     """Train ``model`` for up to ``num_epochs`` epochs, validating after each one.
 
     Inputs:
@@ -270,10 +271,17 @@ def fit(model: nn.Module, train_loader: Iterable, val_loader: Iterable | None, l
     - scheduler: optional LR scheduler, stepped once per epoch (with the val loss for ReduceLROnPlateau)
     - restore_best: end with the weights of the best validation epoch rather than the last
     - min_delta: how much the val loss must fall to count as better
+    - run_info: what a checkpoint needs to be reproduced: ``dataset`` and ``preprocessing`` (strings,
+      or other plain data), and ``seed`` (default: ``torch.initial_seed()``, the seed that
+      ``seed_everything``/``torch.manual_seed`` gave the default generator). Any other plain-data
+      keys are kept too. Every checkpoint stores it as ``state["run_info"]``, with all three keys
+      (None where unknown).
     Returns:
     - History with per-epoch train/val loss and accuracy, the best epoch, and whether it stopped early
     """
     device = get_device() if device is None else torch.device(device)
+    # Read once, before training: a checkpoint is only useful if you can tell how it was made.
+    info = {"seed": torch.initial_seed(), "dataset": None, "preprocessing": None, **(run_info or {})}
     model.to(device)
     history = History()
     best_loss, best_state, bad_epochs = float("inf"), None, 0
@@ -320,7 +328,7 @@ def fit(model: nn.Module, train_loader: Iterable, val_loader: Iterable | None, l
                     best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
                 if checkpoint_path is not None:
                     save_checkpoint(checkpoint_path, model, optimizer, epoch, val_loss=val_loss,
-                                    history=history.as_dict())
+                                    history=history.as_dict(), run_info=info)
             else:
                 bad_epochs += 1
             bar.set_postfix_str(_postfix(history, epoch, num_epochs), refresh=False)

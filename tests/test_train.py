@@ -185,3 +185,27 @@ def test_a_cnn_on_synthetic_images():
                   make_loader(shapes.X_test, shapes.y_test, 200), nn.CrossEntropyLoss(),
                   torch.optim.Adam(model.parameters(), 3e-3), num_epochs=6, progress=False)
     assert max(history.val_acc) > 0.6  # chance is 0.25
+
+
+def test_checkpoint_records_seed_dataset_and_preprocessing(tmp_path):
+    """Does every checkpoint say how it was made: the seed, the dataset and the preprocessing?"""
+    train, val = _spirals()
+    path = tmp_path / "best.pt"
+    torch.manual_seed(123)
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
+    fit(model, train, val, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1), num_epochs=2,
+        checkpoint_path=path, progress=False,
+        run_info={"dataset": "spirals (3 classes, 60 each, seed 0)", "preprocessing": "none", "lr": 0.1})
+    state = load_checkpoint(path, nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3)))
+    assert state["run_info"] == {"seed": 123, "dataset": "spirals (3 classes, 60 each, seed 0)",
+                                 "preprocessing": "none", "lr": 0.1}
+    # Without run_info the keys are still there, and the seed is still read from torch.
+    torch.manual_seed(7)
+    fit(model, train, val, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1), num_epochs=1,
+        checkpoint_path=path, progress=False)
+    state = load_checkpoint(path, model)
+    assert state["run_info"] == {"seed": 7, "dataset": None, "preprocessing": None}
+    # An explicit seed wins over the generator's.
+    fit(model, train, val, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1), num_epochs=1,
+        checkpoint_path=path, progress=False, run_info={"seed": 2024})
+    assert load_checkpoint(path, model)["run_info"]["seed"] == 2024

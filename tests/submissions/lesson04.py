@@ -1,7 +1,8 @@
 """Known submissions for lesson 04 (classic ML vs deep learning, honest evaluation) and their exact scores.
 
-Points per tests cell: 04_cv_score_tests 5, 04_metrics_by_hand_tests 7, 04_imbalance_report_tests 6,
-04_split_tests 8, 04_find_leak_tests 5, 04_budgeted_search_tests 5.
+Points per tests cell: 04_cv_score_tests 8.5, 04_concept_compare_tests 3.5, 04_concept_learning_curve_tests 3.5,
+04_metrics_by_hand_tests 10, 04_imbalance_report_tests 7.5, 04_brier_tests 8, 04_concept_cost_tests 3.5,
+04_split_tests 9.5, 04_diagnose_leak_tests 11, 04_budgeted_search_tests 7.5.
 """
 from tests.submissions import Variant
 
@@ -135,20 +136,61 @@ def cv_score(make_model, X, y, n_splits=5, seed=0, metric=accuracy_score):
     return np.array([metric(y[val_idx], model.predict(X[val_idx])) for _, val_idx in folds.split(X, y)])
 '''
 
-# Hyperparameters chosen by their test score (the test set used for every candidate). The
-# budget and the reported numbers stay within tolerance, but flipping the test labels changes
-# the choice: only the hidden "choice does not depend on the test set" check fails: 4 of 5.
-SEARCH_PICKS_BY_TEST = '''
-def budgeted_search(make_model, param_distributions, X_train, y_train, X_test, y_test, budget, seed=0):
-    folds = StratifiedKFold(5, shuffle=True, random_state=seed)
-    best = None
-    for params in ParameterSampler(param_distributions, budget, random_state=seed):
-        model = make_model().set_params(**params).fit(X_train, y_train)
-        test = model.score(X_test, y_test)
-        if best is None or test > best[2]:
-            cv = cross_val_score(make_model().set_params(**params), X_train, y_train, cv=folds).mean()
-            best = (params, cv, test)
-    return {"best_params": best[0], "cv_score": float(best[1]), "test_score": float(best[2]), "n_candidates": budget}
+# Settings compared by accuracy whatever `scoring` says: on imbalanced data the search prefers
+# the unweighted model. Only n_candidates (0.5) passes: the public scoring check, the refit model's
+# predictions (another setting wins) and the hidden ROC-AUC and breast-cancer searches fail.
+SEARCH_BY_ACCURACY = '''
+def budgeted_search(make_model, param_distributions, X_train, y_train, budget, seed=0, scoring="balanced_accuracy"):
+    search = RandomizedSearchCV(make_model(), param_distributions, n_iter=budget, scoring="accuracy",
+                                cv=StratifiedKFold(5, shuffle=True, random_state=seed), random_state=seed)
+    search.fit(X_train, y_train)
+    return {"best_params": search.best_params_, "cv_score": float(search.best_score_),
+            "n_candidates": len(search.cv_results_["params"]), "model": search.best_estimator_}
+'''
+
+# ROC-AUC and PR-AUC computed from the thresholded 0/1 predictions instead of the scores: fails
+# the public "from the scores" check and the hidden checks that read roc_auc/pr_auc.
+IMBALANCE_HARD_LABELS = IMBALANCE_MICRO.replace('average="micro", ', "").replace(
+    "roc_auc_score(y_true, y_score)", "roc_auc_score(y_true, y_pred)").replace(
+    "average_precision_score(y_true, y_score)", "average_precision_score(y_true, y_pred)")
+
+# Brier score of the 0/1 decisions (p thresholded at 0.5) instead of the probabilities.
+BRIER_HARD_LABELS = '''
+def brier_score(y_true, p):
+    y_true, p = np.asarray(y_true, dtype=float), np.asarray(p, dtype=float)
+    return float(np.mean(((p >= 0.5).astype(float) - y_true) ** 2))
+
+
+def brier_skill(y_true, p):
+    rate = float(np.mean(y_true))
+    return 1.0 - brier_score(y_true, p) / (rate * (1.0 - rate))
+'''
+
+# Mean absolute error in place of the squared one.
+BRIER_ABSOLUTE = BRIER_HARD_LABELS.replace("((p >= 0.5).astype(float) - y_true) ** 2", "np.abs(p - y_true)")
+
+# The skill divided by the wrong reference: 0.25 (a coin flip) instead of the base rate pi(1 - pi).
+# brier_score is right (its public check and the hidden 500-probability check pass: 3 pt); every
+# check that reads brier_skill fails.
+BRIER_SKILL_VS_COIN = '''
+def brier_score(y_true, p):
+    y_true, p = np.asarray(y_true, dtype=float), np.asarray(p, dtype=float)
+    return float(np.mean((p - y_true) ** 2))
+
+
+def brier_skill(y_true, p):
+    return 1.0 - brier_score(y_true, p) / 0.25
+'''
+
+# Concept checks answered the tempting way.
+COMPARE_BY_MEANS = '''
+answer_compare = {"credit (rules)": "boosting", "signal (raw)": "MLP", "breast cancer": "MLP"}  # the higher mean
+'''
+CURVE_SWAPPED = '''
+answer_curve = {"A": "variance", "B": "bias", "more data helps": "A"}
+'''
+COST_CHEAPEST_ALARMS = '''
+answer_cost = {"threshold": 0.5, "cost_at_0.5": 92 * 100 + 17 * 5}  # fewest alarms; missed fraud priced at 100
 '''
 
 # ---------------------------------------------------------------------------------------------
@@ -235,7 +277,7 @@ def time_split(times, test_size=0.25):
         (past if position < cut else future).append(i)
     return np.array(past), np.array(future)
 ''',
-    "04_find_leak": '''
+    "04_diagnose_leak": '''
 from sklearn.model_selection import cross_val_predict
 
 def find_leak(X, y, feature_names):
@@ -260,38 +302,74 @@ def honest_score(X, y, feature_names, leak):
     return sum(aucs) / len(aucs)
 ''',
     "04_budgeted_search": '''
-def budgeted_search(make_model, param_distributions, X_train, y_train, X_test, y_test, budget, seed=0):
+def budgeted_search(make_model, param_distributions, X_train, y_train, budget, seed=0, scoring="balanced_accuracy"):
     folds = StratifiedKFold(5, shuffle=True, random_state=seed)
     tried = []
     for setting in ParameterSampler(param_distributions, n_iter=budget, random_state=seed):
-        mean_acc = cross_val_score(make_model().set_params(**setting), X_train, y_train, cv=folds).mean()
-        tried.append((mean_acc, setting))
-    best_acc, best_setting = max(tried, key=lambda pair: pair[0])  # the first of equals, like the search
+        mean_score = cross_val_score(make_model().set_params(**setting), X_train, y_train, cv=folds,
+                                     scoring=scoring).mean()
+        tried.append((mean_score, setting))
+    best_score, best_setting = max(tried, key=lambda pair: pair[0])  # the first of equals, like the search
     final = make_model().set_params(**best_setting).fit(X_train, y_train)
-    test_acc = accuracy_score(y_test, final.predict(X_test))  # the one look at the test set
-    print(f"tried {len(tried)} settings; best CV {best_acc:.3f}; test {test_acc:.3f}")
-    return dict(best_params=best_setting, cv_score=best_acc, test_score=test_acc, n_candidates=len(tried))
+    print(f"tried {len(tried)} settings; best CV {best_score:.3f}")
+    return dict(best_params=best_setting, cv_score=best_score, n_candidates=len(tried), model=final)
+''',
+    "04_brier": '''
+def brier_score(y_true, p):
+    total = 0.0
+    for truth, prob in zip(list(y_true), list(p)):
+        total += (float(prob) - float(truth)) ** 2
+    return total / len(list(y_true))
+
+
+def brier_skill(y_true, p):
+    y = np.asarray(y_true, dtype=np.float32)
+    reference = np.full(len(y), y.mean(), dtype=np.float32)  # always the base rate
+    return 1 - brier_score(y, p) / brier_score(y, reference)
+''',
+    "04_concept_compare": '''
+answer_compare = dict()
+answer_compare["credit (rules)"] = " Boosting "
+answer_compare["signal (raw)"] = "mlp"
+answer_compare["breast cancer"] = "TIE"
+''',
+    "04_concept_learning_curve": '''
+answer_curve = {"A": "Bias", "B": " variance", "more data helps": "b"}
+''',
+    "04_concept_cost": '''
+costs = {0.5: 92 * 40 + 17 * 5, 0.3: 78 * 40 + 57 * 5, 0.2: 63 * 40 + 107 * 5, 0.1: 43 * 40 + 230 * 5, 0.05: 23 * 40 + 439 * 5}
+answer_cost = {"threshold": "0.10", "cost_at_0.5": costs[0.5]}
 ''',
 }
 
 VARIANTS = [
     Variant("imbalance_report_micro_average_is_accuracy", answers={"04_imbalance_report": IMBALANCE_MICRO},
-            scores={"04_imbalance_report_tests": 4}),
+            scores={"04_imbalance_report_tests": 4.5}),
+    Variant("imbalance_report_auc_from_hard_labels", answers={"04_imbalance_report": IMBALANCE_HARD_LABELS},
+            scores={"04_imbalance_report_tests": 3.5}),
     Variant("group_split_is_a_shuffled_row_split", answers={"04_split": GROUP_SPLIT_SHUFFLES_ROWS},
-            scores={"04_split_tests": 5}),
+            scores={"04_split_tests": 6.5}),
     Variant("time_split_shuffles", answers={"04_split": TIME_SPLIT_SHUFFLES},
-            scores={"04_split_tests": 5}),
+            scores={"04_split_tests": 6.5}),
     Variant("precision_recall_denominators_swapped", answers={"04_metrics_by_hand": PRECISION_RECALL_SWAPPED},
-            scores={"04_metrics_by_hand_tests": 5}),
+            scores={"04_metrics_by_hand_tests": 7}),
     Variant("roc_auc_ties_count_as_wins", answers={"04_metrics_by_hand": ROC_AUC_TIES_AS_WINS},
-            scores={"04_metrics_by_hand_tests": 6}),
-    Variant("find_leak_ignores_negative_association", answers={"04_find_leak": FIND_LEAK_ONE_SIDED},
-            scores={"04_find_leak_tests": 4}),
-    Variant("honest_score_keeps_the_leak", answers={"04_find_leak": HONEST_SCORE_KEEPS_LEAK},
-            scores={"04_find_leak_tests": 3}),
+            scores={"04_metrics_by_hand_tests": 7}),
+    Variant("brier_of_hard_labels", answers={"04_brier": BRIER_HARD_LABELS}, scores={"04_brier_tests": 0}),
+    Variant("brier_absolute_error", answers={"04_brier": BRIER_ABSOLUTE}, scores={"04_brier_tests": 0}),
+    Variant("brier_skill_against_a_coin_flip", answers={"04_brier": BRIER_SKILL_VS_COIN}, scores={"04_brier_tests": 3}),
+    Variant("find_leak_ignores_negative_association", answers={"04_diagnose_leak": FIND_LEAK_ONE_SIDED},
+            scores={"04_diagnose_leak_tests": 8}),
+    Variant("honest_score_keeps_the_leak", answers={"04_diagnose_leak": HONEST_SCORE_KEEPS_LEAK},
+            scores={"04_diagnose_leak_tests": 6}),
     Variant("cv_score_fits_once_on_all_data", answers={"04_cv_score": CV_FIT_ON_ALL_DATA},
-            scores={"04_cv_score_tests": 1}),
-    Variant("search_picks_by_test_score", answers={"04_budgeted_search": SEARCH_PICKS_BY_TEST},
-            scores={"04_budgeted_search_tests": 4}),
+            scores={"04_cv_score_tests": 2.5}),
+    Variant("search_compares_by_accuracy", answers={"04_budgeted_search": SEARCH_BY_ACCURACY},
+            scores={"04_budgeted_search_tests": 0.5}),
+    Variant("concepts_answered_by_means_and_swapped", answers={"04_concept_compare": COMPARE_BY_MEANS,
+                                                               "04_concept_learning_curve": CURVE_SWAPPED,
+                                                               "04_concept_cost": COST_CHEAPEST_ALARMS},
+            scores={"04_concept_compare_tests": 2.5, "04_concept_learning_curve_tests": 0.5,
+                    "04_concept_cost_tests": 0.5}),
     Variant("correct_loops_other_names_prints_warnings", answers=CORRECT, scores={}),
 ]

@@ -1,7 +1,9 @@
 """Known submissions for lesson 05 (PyTorch fundamentals) and the exact score each must get.
 
-Full marks per tests cell: 05_broadcast_tests 5, 05_autograd_tests 4, 05_module_tests 4,
-05_dataset_tests 5, 05_train_step_tests 5, 05_evaluate_tests 4, 05_seeded_loader_tests 5.
+Full marks per tests cell: 05_concept_shapes_tests 3, 05_broadcast_tests 7, 05_autograd_tests 6,
+05_module_tests 5.5, 05_dataset_tests 5.5, 05_train_step_tests 12, 05_evaluate_tests 8,
+05_seeded_loader_tests 7, 05_concept_initial_loss_tests 2.5, 05_concept_which_bug_tests 3.5,
+05_diagnose_gradient_growth_tests 7.
 """
 from tests.submissions import Variant
 
@@ -107,6 +109,25 @@ def seeded_loader(X, y, batch_size, seed):
     return DataLoader(Subset(ArrayDataset(X, y), order.tolist()), batch_size=batch_size)
 '''
 
+GROWTH = '''
+def gradient_growth(step, model, X, y, loss_fn, steps=3):
+    optimizer = torch.optim.SGD(model.parameters(), lr={lr})
+{body}
+'''
+GROWTH_OK = """    norms = []
+    for _ in range(steps):
+        step(model, X, y, loss_fn, optimizer)
+        norms.append(float(torch.sqrt(sum((p.grad ** 2).sum() for p in model.parameters()))))
+    return np.array(norms) / norms[0]"""
+# The gradients kept as references and measured at the end: .grad is updated in place, so every
+# entry is the last gradient and an accumulating step looks like [1, 1, 1].
+GROWTH_REFERENCES = """    kept = []
+    for _ in range(steps):
+        step(model, X, y, loss_fn, optimizer)
+        kept.append([p.grad for p in model.parameters()])
+    norms = [float(torch.sqrt(sum((g ** 2).sum() for g in grads))) for grads in kept]
+    return np.array(norms) / norms[0]"""
+
 # ----------------------------------------------------------------------------------------
 # Correct, but written another way: loops, other names, prints and warnings.
 # ----------------------------------------------------------------------------------------
@@ -205,6 +226,30 @@ def seeded_loader(X, y, batch_size, seed):
 ''',
 }
 
+CORRECT_OTHERWISE.update({
+    "05_concept_shapes": '''
+answer_shapes = {"a": (4, 3), "b": torch.Size([2, 3, 5]), "c": " Error", "d": [4, 4]}
+''',
+    "05_concept_initial_loss": '''
+import math
+answer_initial_loss = -math.log(1 / 10)
+''',
+    "05_concept_which_bug": '''
+answer_runs = dict(A=" ZERO_GRAD", B="OK", C="Broadcast ")
+''',
+    "05_diagnose_gradient_growth": '''
+def gradient_growth(step, model, X, y, loss_fn, steps=3):
+    opt = torch.optim.SGD(model.parameters(), lr=0)
+    sizes = np.zeros(steps, dtype=np.float32)
+    for k in range(steps):
+        step(model, X, y, loss_fn, opt)
+        flat = torch.cat([p.grad.reshape(-1) for p in model.parameters() if p.grad is not None])
+        sizes[k] = flat.norm().item()
+    print("gradient norms:", sizes)
+    return sizes / sizes[0]
+''',
+})
+
 CORRECT_VECTORISED = {
     "05_broadcast": '''
 def pairwise_sq_dists(A, B):
@@ -231,10 +276,10 @@ VARIANTS = [
     # Exercise 1: broadcasting.
     Variant("center_rows_without_keepdim",       # (2, 3) - (2,) raises; a square matrix is silently wrong
             answers={"05_broadcast": BROADCAST.format(pair_dim="-1", keepdim="")},
-            scores={"05_broadcast_tests": 3}),
+            scores={"05_broadcast_tests": 4}),
     Variant("pairwise_sums_over_the_wrong_axis",  # (N, M, D).sum(1) -> (N, D)
             answers={"05_broadcast": BROADCAST.format(pair_dim="1", keepdim=", keepdim=True")},
-            scores={"05_broadcast_tests": 2}),
+            scores={"05_broadcast_tests": 3}),
     # Exercise 2: autograd.
     Variant("autograd_sum_instead_of_mean",
             answers={"05_autograd": AUTOGRAD.format(dtype="float64", reduction="sum", half="0.5")},
@@ -244,18 +289,18 @@ VARIANTS = [
             scores={"05_autograd_tests": 0}),
     Variant("autograd_penalty_without_the_half",   # only the reg=0 check still agrees
             answers={"05_autograd": AUTOGRAD.format(dtype="float64", reduction="mean", half="1.0")},
-            scores={"05_autograd_tests": 1}),
+            scores={"05_autograd_tests": 2}),
     # Exercise 3: nn.Module.
     Variant("module_without_relu",
             answers={"05_module": MODULE.format(forward="self.fc2(self.fc1(X.flatten(1)))")},
-            scores={"05_module_tests": 2}),
+            scores={"05_module_tests": 1.5}),
     Variant("module_without_flatten",
             answers={"05_module": MODULE.format(forward="self.fc2(torch.relu(self.fc1(X)))")},
-            scores={"05_module_tests": 3}),
+            scores={"05_module_tests": 3.5}),
     # Exercise 4: Dataset.
     Variant("dataset_keeps_float64_inputs",
             answers={"05_dataset": DATASET.format(make_X="torch.from_numpy(X)", make_y="torch.as_tensor(y)")},
-            scores={"05_dataset_tests": 4}),
+            scores={"05_dataset_tests": 4.5}),
     Variant("dataset_float_labels",
             answers={"05_dataset": DATASET.format(make_X="torch.as_tensor(X, dtype=torch.float32)",
                                                   make_y="torch.tensor(y, dtype=torch.float32)")},
@@ -267,7 +312,7 @@ VARIANTS = [
     loss.backward()
     optimizer.step()
     return loss.item()""")},
-            scores={"05_train_step_tests": 3}),
+            scores={"05_train_step_tests": 4}),
     Variant("train_step_zero_grad_between_backward_and_step",
             answers={"05_train_step": TRAIN_STEP.format(body="""\
     loss = loss_fn(model(X), y)
@@ -275,7 +320,7 @@ VARIANTS = [
     optimizer.zero_grad()
     optimizer.step()
     return loss.item()""")},
-            scores={"05_train_step_tests": 2}),
+            scores={"05_train_step_tests": 3}),
     Variant("train_step_returns_the_loss_tensor",
             answers={"05_train_step": TRAIN_STEP.format(body="""\
     optimizer.zero_grad()
@@ -283,24 +328,36 @@ VARIANTS = [
     loss.backward()
     optimizer.step()
     return loss""")},
-            scores={"05_train_step_tests": 4}),
+            scores={"05_train_step_tests": 11}),
     # Exercise 6: evaluation.
     Variant("accuracy_forgets_eval",
             answers={"05_evaluate": EVALUATE.format(set_mode="    pass")},
             scores={"05_evaluate_tests": 2}),
     Variant("accuracy_averages_per_batch_accuracies",
             answers={"05_evaluate": EVALUATE_BATCH_MEAN},
-            scores={"05_evaluate_tests": 2}),
+            scores={"05_evaluate_tests": 3}),
     # Exercise 7: reproducible shuffling.
     Variant("seeded_loader_seeds_the_global_generator",
-            answers={"05_seeded_loader": SEEDED_GLOBAL},
-            scores={"05_seeded_loader_tests": 4}),
+            answers={"05_seeded_loader": SEEDED_GLOBAL},   # fails the public global-generator check only
+            scores={"05_seeded_loader_tests": 6}),
     Variant("seeded_loader_does_not_shuffle",
             answers={"05_seeded_loader": SEEDED_NO_SHUFFLE},
-            scores={"05_seeded_loader_tests": 3}),
+            scores={"05_seeded_loader_tests": 2.5}),
     Variant("seeded_loader_same_order_every_epoch",
             answers={"05_seeded_loader": SEEDED_FIXED_PERMUTATION},
-            scores={"05_seeded_loader_tests": 4}),
+            scores={"05_seeded_loader_tests": 5}),
+    # Concept checks answered the tempting way, and the diagnosis done wrong.
+    Variant("concepts_square_broadcasts_runs_swapped_loss_is_a_probability",
+            answers={"05_concept_shapes": 'answer_shapes = {"a": [4, 3], "b": [2, 3, 5], "c": "error", "d": "error"}',
+                     "05_concept_initial_loss": "answer_initial_loss = 0.1",
+                     "05_concept_which_bug": 'answer_runs = {"A": "broadcast", "B": "ok", "C": "zero_grad"}'},
+            scores={"05_concept_shapes_tests": 2, "05_concept_initial_loss_tests": 0.5, "05_concept_which_bug_tests": 1.5}),
+    Variant("gradient_growth_keeps_references_to_grad",
+            answers={"05_diagnose_gradient_growth": GROWTH.format(lr="0.0", body=GROWTH_REFERENCES)},
+            scores={"05_diagnose_gradient_growth_tests": 2}),
+    Variant("gradient_growth_lets_the_weights_move",
+            answers={"05_diagnose_gradient_growth": GROWTH.format(lr="0.1", body=GROWTH_OK)},
+            scores={"05_diagnose_gradient_growth_tests": 0}),
     # Correct, written differently: full marks everywhere.
     Variant("correct_with_loops_other_names_prints_and_warnings", answers=CORRECT_OTHERWISE, scores={}),
     Variant("correct_vectorised_other_apis", answers=CORRECT_VECTORISED, scores={}),

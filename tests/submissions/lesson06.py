@@ -1,9 +1,11 @@
 """Known submissions for lesson 06 (convolutional networks) and their exact scores.
 
-Points per tests cell: 06_shapes_tests 8, 06_conv_naive_tests 8, 06_conv_backward_tests 7,
-06_maxpool_tests 7, 06_im2col_tests 6, 06_conv_im2col_tests 6, 06_digits_cnn_tests 7,
-06_class_metrics_tests 8, 06_saliency_tests 5. Hidden checks carry most of the points (public
-ones 1 each, hidden ones 1-3).
+Points per tests cell: 06_shapes_tests 9, 06_concept_output_shape_tests 2.5, 06_conv_naive_tests 10,
+06_conv_backward_tests 7, 06_maxpool_tests 8, 06_im2col_tests 6, 06_conv_im2col_tests 6,
+06_digits_cnn_tests 7, 06_concept_corner_tests 3, 06_class_metrics_tests 8,
+06_concept_augmentation_tests 3, 06_saliency_tests 7, 06_diagnose_frame_swap_tests 10. Hidden
+checks carry most of the points (public ones 0.5-1 each, hidden ones 1-3). The comments on each
+variant below give the reasoning; the VARIANTS list holds the exact scores.
 """
 from tests.submissions import Variant
 
@@ -253,6 +255,26 @@ def saliency_map(model, X, y):
     logits[torch.arange(len(y)), y].sum().backward()
     return X.grad.abs().amax(dim=1)
 '''
+
+# The counterfactual done wrong: the donor taken from the image's own class (shift ignored), so
+# nothing changes; a copy forgotten (the caller's X gets the swapped frames); a random donor of
+# the right class (the images shown to the model differ from the specified ones).
+FRAME_SWAP = '''
+def frame_swap(predict_fn, X, y, ring, shift=5, num_classes=10):
+    X, y = np.asarray(X), np.asarray(y)
+    target = (y + shift) % num_classes
+{donors}
+    X_swapped = {copy}
+    X_swapped[:, :, ring] = X[donor][:, :, ring]
+    y_hat = np.asarray(predict_fn(X_swapped))
+    return {{"accuracy": float(np.mean(y_hat == y)), "follows_frame": float(np.mean(y_hat == target))}}
+'''
+FIRST_OF = "    first = np.array([np.flatnonzero(y == k)[0] for k in range(num_classes)])\n"
+FRAME_SWAP_OWN_CLASS = FRAME_SWAP.format(donors=FIRST_OF + "    donor = first[y]", copy="X.copy()")
+FRAME_SWAP_IN_PLACE = FRAME_SWAP.format(donors=FIRST_OF + "    donor = first[target]", copy="X")
+FRAME_SWAP_RANDOM_DONOR = FRAME_SWAP.format(
+    donors="    r = np.random.default_rng(0)\n    donor = np.array([r.choice(np.flatnonzero(y == k)) for k in target])",
+    copy="X.copy()")
 
 # ---------------------------------------------------------------------------------------------
 # Correct, written differently: full marks.
@@ -525,6 +547,31 @@ def balanced_accuracy(y, y_hat, num_classes):
 def class_weights(y, num_classes):
     return (len(y) / num_classes) / np.bincount(y, minlength=num_classes)
 ''',
+    "06_concept_output_shape": '''
+answer_stack = dict(shape=(32, 7, 7), params=5856)
+''',
+    "06_concept_corner": '''
+answer_corner = {"(0, 0)": 6 * 6, "(1, 1)": 8 * 8}
+''',
+    "06_concept_augmentation": '''
+answer_augmentation = {"ship": " shift ±1 px + rotate ±10° ", "false invariance for 6 and 9": "upside down"}
+''',
+    "06_diagnose_frame_swap": '''
+def frame_swap(predict_fn, X, y, ring, shift=5, num_classes=10):
+    swapped = np.array(X, dtype=np.float32, copy=True)
+    labels = [int(v) for v in y]
+    rows, cols = np.nonzero(ring)
+    for n, label in enumerate(labels):
+        wanted = (label + shift) % num_classes
+        donor = labels.index(wanted)          # the first image of that class
+        for r, c in zip(rows, cols):
+            swapped[n, :, r, c] = X[donor, :, r, c]
+    guesses = list(predict_fn(swapped))
+    own = sum(int(g) == label for g, label in zip(guesses, labels)) / len(labels)
+    moved = sum(int(g) == (label + shift) % num_classes for g, label in zip(guesses, labels)) / len(labels)
+    print(f"frame swap by {shift}: {own:.2f} kept, {moved:.2f} moved")
+    return {"accuracy": own, "follows_frame": moved}
+''',
     "06_saliency": '''
 def saliency_map(model, X, y):
     was_training = model.training
@@ -539,10 +586,10 @@ def saliency_map(model, X, y):
 }
 
 VARIANTS = [
-    Variant("shapes_forgets_stride", {"06_shapes": SHAPES_FORGETS_STRIDE}, {"06_shapes_tests": 5}),
+    Variant("shapes_forgets_stride", {"06_shapes": SHAPES_FORGETS_STRIDE}, {"06_shapes_tests": 6}),
     Variant("receptive_field_own_stride", {"06_shapes": RECEPTIVE_FIELD_OWN_STRIDE}, {"06_shapes_tests": 6}),
     Variant("conv_pads_every_axis", {"06_conv_naive": CONV_PADS_EVERY_AXIS}, {"06_conv_naive_tests": 2}),
-    Variant("conv_forgets_stride", {"06_conv_naive": CONV_FORGETS_STRIDE}, {"06_conv_naive_tests": 4}),
+    Variant("conv_forgets_stride", {"06_conv_naive": CONV_FORGETS_STRIDE}, {"06_conv_naive_tests": 6}),
     Variant("conv_flips_kernel", {"06_conv_naive": CONV_FLIPS_KERNEL}, {"06_conv_naive_tests": 0}),
     Variant("conv_backward_overwrites_dx", {"06_conv_backward": CONV_BACKWARD_OVERWRITES_DX},
             {"06_conv_backward_tests": 2}),
@@ -551,8 +598,17 @@ VARIANTS = [
             {"06_im2col_tests": 1, "06_conv_im2col_tests": 0}),
     Variant("cnn_bias_before_batchnorm", {"06_digits_cnn": CNN_BIAS_BEFORE_BATCHNORM}, {"06_digits_cnn_tests": 4}),
     Variant("recall_is_precision", {"06_class_metrics": RECALL_IS_PRECISION}, {"06_class_metrics_tests": 3}),
-    Variant("saliency_all_logits", {"06_saliency": SALIENCY_ALL_LOGITS}, {"06_saliency_tests": 1}),
-    Variant("saliency_train_mode", {"06_saliency": SALIENCY_TRAIN_MODE}, {"06_saliency_tests": 2}),
+    Variant("saliency_all_logits", {"06_saliency": SALIENCY_ALL_LOGITS}, {"06_saliency_tests": 2}),
+    Variant("saliency_train_mode", {"06_saliency": SALIENCY_TRAIN_MODE}, {"06_saliency_tests": 3}),
+    Variant("concepts_forgets_stride_whole_image_no_augmentation",
+            {"06_concept_output_shape": 'answer_stack = {"shape": [32, 14, 14], "params": 16 * 75 + 32 * 144}',
+             "06_concept_corner": 'answer_corner = {"(0, 0)": 64, "(1, 1)": 64}',
+             "06_concept_augmentation": 'answer_augmentation = {"ship": "none", "false invariance for 6 and 9": "upside down"}'},
+            {"06_concept_output_shape_tests": 0.5, "06_concept_corner_tests": 1.5, "06_concept_augmentation_tests": 1.5}),
+    Variant("frame_swap_donor_of_the_same_class", {"06_diagnose_frame_swap": FRAME_SWAP_OWN_CLASS},
+            {"06_diagnose_frame_swap_tests": 2}),
+    Variant("frame_swap_changes_the_callers_images", {"06_diagnose_frame_swap": FRAME_SWAP_IN_PLACE},
+            {"06_diagnose_frame_swap_tests": 9}),
     Variant("correct_loops", CORRECT_LOOPS, {}),
     Variant("correct_vectorised", CORRECT_VECTORISED, {}),
 ]
