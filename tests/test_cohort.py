@@ -24,7 +24,7 @@ from tests.conftest import ROOT, sandbox_or_skip
 pytestmark = [pytest.mark.grading, pytest.mark.xdist_group("lessons")]
 A = "01_activations"
 EXAMPLES = ROOT / "autograder" / "example_submissions" / A
-EXPECTED = {"alice": 22.0, "bob": 0.0, "carol": 21.0, "dave": 18.0, "erin": 22.0}
+EXPECTED = {"alice": 47.5, "bob": 0.0, "carol": 42.5, "dave": 42.0, "erin": 47.5}
 LIMITS = Limits(cell_timeout=6, notebook_timeout=120, memory_mb=1024, max_pids=64)
 
 
@@ -85,12 +85,12 @@ def test_one_timeout_and_one_crash_among_many_leave_the_others_exact(course, tmp
     assert not summary.failed
     scores = gradebook_scores(course)
     assert {s: scores[s] for s in EXPECTED} == EXPECTED
-    assert scores["frank"] == 9.0      # sigmoid + tanh graded before the kernel exited
-    assert scores["gina"] == 18.0      # relu timed out; later exercises still graded
+    assert scores["frank"] == 13.0     # sigmoid + tanh graded before the kernel exited
+    assert scores["gina"] == 40.5      # relu timed out (and the diagnosis checks that call it); the rest graded
     assert scores["hank"] == 0.0
     report = (course.cohort / "reports" / f"{A}.txt").read_text()
-    assert "hank: 0 / 22" in report and "not valid notebook JSON" in report
-    assert "frank: 9 / 22" in report and "kernel died" in report
+    assert "hank: 0 / 47.5" in report and "not valid notebook JSON" in report
+    assert "frank: 13 / 47.5" in report and "kernel died" in report
 
 
 def test_resubmission_newest_counts_and_older_never_replaces_it(course, tmp_path):
@@ -104,12 +104,12 @@ def test_resubmission_newest_counts_and_older_never_replaces_it(course, tmp_path
     assert gradebook_scores(course) == {"pat": 0.0}
     collect(course, newer, A, log=quiet)       # the newer, correct one
     autograde(course, A, jobs=1, limits=LIMITS, log=quiet)
-    assert gradebook_scores(course) == {"pat": 22.0}
+    assert gradebook_scores(course) == {"pat": 47.5}
     messages = []
     collect(course, older, A, log=messages.append)  # the old one again: ignored
     assert any("kept the existing submission" in m for m in messages)
     autograde(course, A, jobs=1, limits=LIMITS, log=quiet)
-    assert gradebook_scores(course) == {"pat": 22.0}
+    assert gradebook_scores(course) == {"pat": 47.5}
 
 
 def test_grader_killed_mid_cohort_finishes_on_rerun_without_double_counting(course):
@@ -190,7 +190,7 @@ def test_missing_renamed_extra_files(course, tmp_path):
     collect(course, folder, A, log=quiet)
     shutil.copy(ROOT / "README.md", course.submitted("ivy", A) / "numpy.py")  # shipped beside it
     autograde(course, A, jobs=1, limits=LIMITS, log=quiet)
-    assert gradebook_scores(course) == {"ivy": 22.0, "jon": 0.0}
+    assert gradebook_scores(course) == {"ivy": 47.5, "jon": 0.0}
     report = (course.cohort / "reports" / f"{A}.txt").read_text()
     assert "submitted as '01_activations (1).ipynb'" in report and "extra file numpy.py" in report
     assert "missing notebook 01_activations.ipynb" in report

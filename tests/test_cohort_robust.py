@@ -230,7 +230,7 @@ def released(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def graded(released, tmp_path_factory) -> Path:
-    """alice (22) and bob (0), collected and graded once; tests work on copies."""
+    """alice (47.5) and bob (0), collected and graded once; tests work on copies."""
     cohort = tmp_path_factory.mktemp("graded") / "cohort"
     cohort.mkdir()
     shutil.copy(released / "gradebook.db", cohort / "gradebook.db")
@@ -291,15 +291,15 @@ def test_a_grader_error_on_one_submission_is_flagged_the_batch_goes_on_and_a_rer
     summary = autograde(course, A, jobs=1, limits=LIMITS, log=quiet, force=True)
     assert sorted(summary.graded) == ["alice", "bob", "carol", "poison"] and summary.attention == ["poison"]
     assert not summary.failed
-    assert gradebook_scores(course) == {"alice": 22.0, "bob": 0.0, "carol": 21.0}   # poison: no fake 0 recorded
+    assert gradebook_scores(course) == {"alice": 47.5, "bob": 0.0, "carol": 42.5}   # poison: no fake 0 recorded
     poison = result_of(course, "poison")
     assert poison["status"] == "needs attention" and poison["score"] == 0
     assert poison["attention"] == ["grader error while grading 01_activations.ipynb "
                                    "(RecursionError: maximum recursion depth exceeded)"]
     report = course.report_path(A).read_text()
-    assert "poison: 0 / 22  [needs attention]  (not in the gradebook)" in report
+    assert "poison: 0 / 47.5  [needs attention]  (not in the gradebook)" in report
     assert "    NEEDS ATTENTION  grader error while grading 01_activations.ipynb (RecursionError" in report
-    assert "carol: 21 / 22\n" in report and "alice: 22 / 22\n" in report
+    assert "carol: 42.5 / 47.5\n" in report and "alice: 47.5 / 47.5\n" in report
     # A rerun does not meet the same crash: poison is skipped, nobody is graded again.
     calls.clear()
     rerun = autograde(course, A, jobs=1, limits=LIMITS, log=quiet)
@@ -307,7 +307,7 @@ def test_a_grader_error_on_one_submission_is_flagged_the_batch_goes_on_and_a_rer
     # The CSV lists every student, with a status, the one needing attention included.
     rows = csv_rows(export(course, course.cohort / "grades.csv", log=quiet))
     assert {s: (r["score"], r["status"]) for s, r in rows.items()} == {
-        "alice": ("22.0", "graded"), "bob": ("0.0", "graded"), "carol": ("21.0", "graded"),
+        "alice": ("47.5", "graded"), "bob": ("0.0", "graded"), "carol": ("42.5", "graded"),
         "poison": ("", "needs attention")}
     assert rows["poison"]["attention"].startswith("grader error while grading 01_activations.ipynb (RecursionError")
 
@@ -333,8 +333,8 @@ def test_lone_surrogates_deep_nesting_and_oddly_typed_metadata_are_handled(cours
     summary = autograde(course, A, jobs=1, limits=LIMITS, log=quiet)
     assert sorted(summary.graded) == ["dee", "lia", "zoë"] and not summary.failed
     scores = gradebook_scores(course)
-    assert scores["alice"] == 22.0 and scores["bob"] == 0.0          # untouched
-    assert scores["zoë"] == 22.0                                     # odd metadata: the source's was used
+    assert scores["alice"] == 47.5 and scores["bob"] == 0.0          # untouched
+    assert scores["zoë"] == 47.5                                     # odd metadata: the source's was used
     zoe = result_of(course, "zoë")
     assert zoe["status"] == "graded"
     assert "r\ufffdsum\u00e9 \U0001F600" in zoe["notebooks"][A]["answers"]["01_sigmoid"]   # kept, made writable
@@ -343,7 +343,7 @@ def test_lone_surrogates_deep_nesting_and_oddly_typed_metadata_are_handled(cours
     # Where grading itself cannot cope (a list as a grade_id, JSON nested 200000 deep), the
     # student is "needs attention" with the reason and nothing false goes into the gradebook;
     # where it copes, the grade is exact. Either way the batch went on.
-    for student, ok_score in (("lia", 22.0), ("dee", 0.0)):
+    for student, ok_score in (("lia", 47.5), ("dee", 0.0)):
         result = result_of(course, student)
         if result["status"] == "needs attention":
             assert result["attention"][0].startswith("grader error while grading 01_activations.ipynb (")
@@ -351,7 +351,7 @@ def test_lone_surrogates_deep_nesting_and_oddly_typed_metadata_are_handled(cours
         else:
             assert scores[student] == ok_score == result["score"]
     report = course.report_path(A).read_text(encoding="utf-8")
-    assert "zoë: 22 / 22\n" in report and "lia: " in report and "dee: 0 / 22" in report
+    assert "zoë: 47.5 / 47.5\n" in report and "lia: " in report and "dee: 0 / 47.5" in report
 
 
 def test_a_future_timestamp_is_a_flag_on_the_graded_result_and_in_the_gradebook(course, tmp_path):
@@ -363,9 +363,9 @@ def test_a_future_timestamp_is_a_flag_on_the_graded_result_and_in_the_gradebook(
     assert collect(course, inc, A, log=quiet) == ["tim"]
     summary = autograde(course, A, jobs=1, limits=LIMITS, log=quiet)
     assert summary.graded == ["tim"] and sorted(summary.skipped) == ["alice", "bob"]
-    assert gradebook_scores(course) == {"alice": 22.0, "bob": 0.0, "tim": 22.0}
+    assert gradebook_scores(course) == {"alice": 47.5, "bob": 0.0, "tim": 47.5}
     note = "timestamp 2099-01-01 00:00:00 is in the future: not trusted; used the file time 2026-01-05 10:00:00 UTC instead"
-    assert f"tim: 22 / 22\n    FLAG  {note}\n" in course.report_path(A).read_text()
+    assert f"tim: 47.5 / 47.5\n    FLAG  {note}\n" in course.report_path(A).read_text()
     with sqlite3.connect(course.cohort / "gradebook.db") as db:
         rows = db.execute("""select student.id, submitted_notebook.flagged, submitted_assignment.timestamp
                              from submitted_notebook join submitted_assignment
@@ -388,8 +388,8 @@ def test_poisoned_result_files_are_regraded_not_crashed_on(course):
     messages: list[str] = []
     summary = autograde(course, A, jobs=2, limits=LIMITS, log=messages.append)
     assert sorted(summary.graded) == ["alice", "bob"] and not summary.attention and not summary.failed
-    assert gradebook_scores(course) == {"alice": 22.0, "bob": 0.0}       # counted once each
-    assert result_of(course, "alice")["score"] == 22 and result_of(course, "bob")["score"] == 0
+    assert gradebook_scores(course) == {"alice": 47.5, "bob": 0.0}       # counted once each
+    assert result_of(course, "alice")["score"] == 47.5 and result_of(course, "bob")["score"] == 0
     assert any("alice: the result file is malformed" in m and "grading it again" in m for m in messages)
 
 
@@ -408,12 +408,12 @@ def test_a_gradebook_row_that_fails_flags_the_student_once_and_the_others_are_re
     monkeypatch.setattr(gradebook, "write_gradebook", write_gradebook)
     summary = autograde(course, A, jobs=1, limits=LIMITS, log=quiet)
     assert summary.graded == ["carol"] and summary.attention == ["carol"] and not summary.pending_gradebook
-    assert gradebook_scores(course) == {"alice": 22.0, "bob": 0.0}
+    assert gradebook_scores(course) == {"alice": 47.5, "bob": 0.0}
     carol = result_of(course, "carol")
     assert carol["status"] == "needs attention" and carol["score"] == 21
     assert carol["record_error"] == "could not be recorded in the gradebook (InvalidEntry: row rejected)"
     report = course.report_path(A).read_text()
-    assert "carol: 21 / 22  [needs attention]  (not in the gradebook: see below)" in report
+    assert "carol: 42.5 / 47.5  [needs attention]  (not in the gradebook: see below)" in report
     assert "    NEEDS ATTENTION  could not be recorded in the gradebook (InvalidEntry: row rejected)" in report
     calls.clear()
     rerun = autograde(course, A, jobs=1, limits=LIMITS, log=quiet)
@@ -434,7 +434,7 @@ def test_an_undecodable_folder_in_submitted_is_reported_and_never_crashes(course
         assert any("skipped '\\udcff\\udcfe': not a valid student id" in m for m in messages)
     report = course.report_path(A).read_text()
     assert "'\\udcff\\udcfe': needs attention: the folder submitted/'\\udcff\\udcfe' is not a valid student id" in report
-    assert gradebook_scores(course) == {"alice": 22.0, "bob": 0.0}
+    assert gradebook_scores(course) == {"alice": 47.5, "bob": 0.0}
     rows = csv_rows(export(course, course.cohort / "grades.csv", log=quiet))
     assert rows["'\\udcff\\udcfe'"]["status"] == "needs attention"
 
@@ -444,11 +444,11 @@ def test_regrade_needed_is_regraded_by_the_next_run(course):
     result = json.loads(path.read_text())
     result["status"], result["attention"] = "regrade needed", ["01_relu_tests timed out on a busy host"]
     path.write_text(json.dumps(result))
-    assert "alice: 22 / 22  [regrade needed]" in write_report(course, A).read_text()
+    assert "alice: 47.5 / 47.5  [regrade needed]" in write_report(course, A).read_text()
     summary = autograde(course, A, jobs=1, limits=LIMITS, log=quiet)
     assert summary.graded == ["alice"] and summary.skipped == ["bob"]
     assert result_of(course, "alice")["status"] == "graded" and result_of(course, "alice")["auto_regrades"] == 1
-    assert gradebook_scores(course) == {"alice": 22.0, "bob": 0.0}
+    assert gradebook_scores(course) == {"alice": 47.5, "bob": 0.0}
     # One that stays "regrade needed" is regraded by itself at most twice, then left for a person.
     result = result_of(course, "alice")
     result["status"], result["auto_regrades"] = "regrade needed", batch.MAX_AUTO_REGRADES
@@ -551,12 +551,12 @@ def test_progress_bar_on_a_terminal_redraws_one_line_with_count_eta_and_current_
     bar.start("alice")
     bar.start("bob")
     clock.t += 30
-    bar.finish("alice", "  alice: 22 / 22")
+    bar.finish("alice", "  alice: 47.5 / 47.5")
     bar.start("carol")
     screen = stream.getvalue()
     assert screen.endswith("\r\x1b[K[##......] 1/4  25%  ETA 1:30  now: bob, carol")
     assert "\r\x1b[K[........] 0/4  0%  ETA ?  now: alice, bob" in screen
-    assert lines == ["  alice: 22 / 22"]                   # the line scrolls above the bar
+    assert lines == ["  alice: 47.5 / 47.5"]                   # the line scrolls above the bar
     bar.close()
     assert stream.getvalue().endswith("\r\x1b[K")
 
@@ -601,10 +601,10 @@ def test_autograde_command_shows_a_bar_on_a_terminal_and_plain_lines_otherwise(r
     os.close(master)
     assert done.returncode == 0, done.stdout
     assert b"\r\x1b[K[........................] 0/1  0%  ETA ?  now: bob" in screen
-    assert "  bob: 0 / 22" in done.stdout and "\r" not in done.stdout
+    assert "  bob: 0 / 47.5" in done.stdout and "\r" not in done.stdout
     logged = subprocess.run([sys.executable, "-m", "autograder", "autograde", A, "--jobs", "1", "--force"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert logged.returncode == 0 and "[1/1] bob: 0 / 22" in logged.stdout
+    assert logged.returncode == 0 and "[1/1] bob: 0 / 47.5" in logged.stdout
     assert "\r" not in logged.stdout + logged.stderr
 
 

@@ -22,10 +22,10 @@ def test_progress_grades_started_lessons_and_skips_untouched_ones(tmp_path, gene
                            "--folder", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     out = done.stdout
-    assert "01_activations            21 / 22" in out
-    assert "softmax 4/5" in out
-    assert "02_backprop                0 / 34   not started" in out
-    assert "total 21 / 56 points" in out
+    assert "01_activations          42.5 / 47.5" in out
+    assert "softmax 6/11" in out
+    assert "02_backprop                0 / 62   not started" in out
+    assert "total 42.5 / 109.5 points" in out
 
 
 def test_progress_reuses_unchanged_results_and_grades_changed_ones_again(tmp_path, monkeypatch):
@@ -40,7 +40,7 @@ def test_progress_reuses_unchanged_results_and_grades_changed_ones_again(tmp_pat
     shutil.copy(ROOT / "autograder" / "example_submissions" / A / "carol.ipynb", notebook)
     course, cache = Course(ROOT, tmp_path / "cohort"), tmp_path / "cache"
     first: list[str] = []
-    assert progress_mod.progress(course, tmp_path, [A], log=first.append, cache_dir=cache) == {A: 21.0}
+    assert progress_mod.progress(course, tmp_path, [A], log=first.append, cache_dir=cache) == {A: 42.5}
     assert f"{A}: grading..." in "\n".join(first)                 # said while it ran
 
     def graded_again(*_args, **_kwargs):
@@ -49,10 +49,10 @@ def test_progress_reuses_unchanged_results_and_grades_changed_ones_again(tmp_pat
     monkeypatch.setattr(progress_mod, "grade_notebook", graded_again)
     monkeypatch.setattr(progress_mod, "reference_probes", graded_again)
     second: list[str] = []
-    assert progress_mod.progress(course, tmp_path, [A], log=second.append, cache_dir=cache) == {A: 21.0}
+    assert progress_mod.progress(course, tmp_path, [A], log=second.append, cache_dir=cache) == {A: 42.5}
     out = "\n".join(second)
-    assert f"{A}            21 / 22   [###################.]  (unchanged since the last run: reused)" in out
-    assert "softmax 4/5" in out and "grading..." not in out
+    assert f"{A}          42.5 / 47.5 [##################..]  (unchanged since the last run: reused)" in out
+    assert "softmax 6/11" in out and "grading..." not in out
     # Any change to an answer grades again (the key is the answers' hash + the source's digest).
     nb = json.loads(notebook.read_text())
     for cell in nb["cells"]:
