@@ -372,7 +372,10 @@ def test_a_future_timestamp_is_a_flag_on_the_graded_result_and_in_the_gradebook(
                              on submitted_notebook.assignment_id = submitted_assignment.id
                              join student on submitted_assignment.student_id = student.id""").fetchall()
     got = {s: (bool(f), str(t)[:19]) for s, f, t in rows}
-    assert {s: f for s, (f, _) in got.items()} == {"alice": False, "bob": False, "tim": True}
+    # tim: the distrusted timestamp. alice too, since: tim handed in alice's notebook, which is the
+    # published solution, so both carry a copy flag (a note for a person, never a score).
+    assert {s: f for s, (f, _) in got.items()} == {"alice": True, "bob": False, "tim": True}
+    assert "tim: 01_softmax is 100% similar to alice" in course.report_path(A).read_text()
     assert got["tim"][1] == "2026-01-05 10:00:00"          # the time used, not the forged one
 
 
