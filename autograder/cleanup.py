@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from autograder.sandbox import _umount
+from autograder.sandbox import _umount, kill_cgroup_processes
 
 SHM = Path("/dev/shm")
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -53,19 +53,7 @@ def _remove_cgroup(cg: Path) -> None:
     removed with rmdir even though they list control files; rmtree would try to unlink those."""
     for child in sorted((p for p in cg.iterdir() if p.is_dir() and not p.is_symlink()), reverse=True):
         _remove_cgroup(child)
-    for _ in range(20):
-        try:
-            pids = [int(p) for p in (cg / "cgroup.procs").read_text().split()]
-        except (OSError, ValueError):
-            pids = []
-        if not pids:
-            break
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        time.sleep(0.05)
+    kill_cgroup_processes(cg)
     for _ in range(20):
         try:
             cg.rmdir()

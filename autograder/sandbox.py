@@ -203,19 +203,7 @@ class Sandbox:
                     (cg / "cgroup.kill").write_text("1")
                 except OSError:
                     pass
-            for _ in range(20):
-                try:
-                    pids = [int(p) for p in (cg / "cgroup.procs").read_text().split()]
-                except OSError:
-                    break
-                if not pids:
-                    break
-                for pid in pids:
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                time.sleep(0.05)
+            kill_cgroup_processes(cg)
 
     def processes(self) -> set[int]:
         """Host PIDs of the processes in this run's cgroup."""
@@ -331,6 +319,23 @@ class Sandbox:
                  "--bind", str(self.conn_dir), str(self.conn_dir),
                  "--dir", str(self.work_dir), "--remount-ro", "/"]
         return args
+
+
+def kill_cgroup_processes(cg: Path) -> None:
+    """SIGKILL every process listed in a cgroup, again until none is left (a fork bomb's children too)."""
+    for _ in range(20):
+        try:
+            pids = [int(p) for p in (cg / "cgroup.procs").read_text().split()]
+        except (OSError, ValueError):
+            break
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.05)
 
 
 _libc = ctypes.CDLL(None, use_errno=True)
