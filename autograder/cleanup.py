@@ -14,7 +14,6 @@ import errno
 import os
 import re
 import shutil
-import signal
 import time
 from pathlib import Path
 from typing import Callable
