@@ -6,7 +6,9 @@
   autograde A [--jobs N]        grade in a sandbox, in parallel, resumably; fill the gradebook
                                 (a progress bar on a terminal, plain lines in a log)
   feedback A                    per-student HTML feedback (nbgrader generate_feedback)
-  export [--to FILE]            grades as CSV (nbgrader export), every student, with a status column
+  export [--format F] [--to FILE]  grades as CSV, every student, with status and late-policy columns;
+                                F: nbgrader (default), long (one row per exercise), canvas (Canvas import)
+  roster import FILE.csv        record student ids, names and emails (and LMS ids) in the gradebook
   quickstart                    all of the above on the bundled example submissions
   progress [A ...] [--fresh]    a learner's own points so far, from their notebooks in lessons/
                                 (unchanged notebooks reuse their last result)
@@ -103,7 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     f = sub.add_parser("feedback")
     f.add_argument("assignment")
     e = sub.add_parser("export")
-    e.add_argument("--to", type=Path, help="CSV path (default: COHORT/grades.csv)")
+    e.add_argument("--to", type=Path, help="CSV path (default: COHORT/grades.csv, grades_long.csv, grades_canvas.csv)")
+    e.add_argument("--format", choices=("nbgrader", "long", "canvas"), default="nbgrader",
+                   help="nbgrader's columns with status and late policy (default); long: one row per exercise; "
+                        "canvas: Canvas's gradebook import")
+    ro = sub.add_parser("roster")
+    ro.add_argument("action", choices=["import"])
+    ro.add_argument("file", type=Path, help="CSV with student_id and optional first_name, last_name, email, lms_user_id")
     pr = sub.add_parser("progress")
     pr.add_argument("assignments", nargs="*")
     pr.add_argument("--folder", type=Path, help="where your notebooks are (default: ROOT/lessons)")
@@ -132,9 +140,13 @@ def main(argv: list[str] | None = None) -> int:
         nbgrader(course, "generate_feedback", args.assignment, "--force")
         print(f"feedback in {course.cohort / 'feedback'}")
     elif args.cmd == "export":
-        to = args.to or course.cohort / "grades.csv"
-        export(course, to)
-        print(f"grades exported to {to} (with a status column: graded, regrade needed, needs attention)")
+        return _export(course, args.format, args.to)
+    elif args.cmd == "roster":
+        from autograder.roster import import_roster
+        try:
+            import_roster(course, args.file)
+        except ValueError as exc:
+            raise SystemExit(f"roster not imported: {exc}") from None
     elif args.cmd == "progress":
         from autograder.progress import progress
         progress(course, args.folder or course.root / "lessons", args.assignments, fresh=args.fresh)
@@ -161,12 +173,31 @@ def _autograde(course: Course, assignment: str, students: list[str] | None, jobs
     return 0
 
 
+def _export(course: Course, fmt: str, to: Path | None) -> int:
+    from autograder import lms
+    from autograder.late import settings_or_exit, sync_gradebook
+
+    if fmt == "nbgrader":
+        to = to or course.cohort / "grades.csv"
+        export(course, to)
+        print(f"grades exported to {to} (with columns late: the late policy; status: graded, regrade needed, "
+              f"needs attention)")
+        return 0
+    settings = settings_or_exit(course)
+    sync_gradebook(course, settings)
+    to = lms.write(course, settings, fmt, to or course.cohort / f"grades_{fmt}.csv")
+    print(f"grades exported to {to} ({fmt} format; a grade is left blank unless its status is graded)")
+    return 0
+
+
 def quickstart(course: Course, jobs: int, no_sandbox: bool) -> int:
     """Release, collect the bundled examples, autograde, feedback, export: the instructor's loop."""
     assignment = "01_activations"
     print("== 1/5 release")
     release(course, [assignment])
-    print("== 2/5 collect the bundled example submissions")
+    print("== 2/5 import the class roster and collect the bundled example submissions")
+    from autograder.roster import import_roster
+    import_roster(course, EXAMPLES / "roster.csv")
     collect(course, EXAMPLES / assignment, assignment)
     print("== 3/5 autograde")
     code = _autograde(course, assignment, None, jobs, no_sandbox, False)

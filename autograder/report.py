@@ -147,7 +147,12 @@ def _status_row(course: Course, assignment: str, student: str) -> tuple[str, str
 def export(course: Course, to: Path, log: Callable[[str], None] = print) -> Path:
     """nbgrader's CSV export with a "status" and an "attention" column, plus a row for every
     student the gradebook does not have (needs attention, not yet recorded, not collected)."""
+    from autograder.late import assess, settings_or_exit, sync_gradebook
+
     to = Path(to)
+    settings = settings_or_exit(course)
+    # Penalties from the settings as they are now: a new due date or extension needs no regrade.
+    sync_gradebook(course, settings)
     rows: list[dict[str, str]] = []
     columns = list(BASE_COLUMNS)
     code = run_nbgrader(course, "export", f"--to={to}", check=False)
@@ -187,10 +192,34 @@ def export(course: Course, to: Path, log: Callable[[str], None] = print) -> Path
         for name, why in sorted(collect_log(course, assignment)["skipped"].items()):
             rows.append({"assignment": assignment, "student_id": name, "status": R.ATTENTION,
                          "attention": f"not collected: {why}"})
+    from autograder.roster import roster_ids
+
+    on_roster = roster_ids(course)
+    for row in rows:
+        row["late"] = _late_statement(settings, row, assess)
+        if on_roster is not None and row.get("student_id") not in on_roster and row.get("timestamp"):
+            # A typo in a login, or someone outside the class: a person decides, the grade stays.
+            row["attention"] = "; ".join(filter(None, [row.get("attention"), "not on the roster"]))
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns + ["status", "attention"], extrasaction="ignore", restval="")
+    writer = csv.DictWriter(out, fieldnames=columns + ["late", "status", "attention"], extrasaction="ignore",
+                            restval="")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: clean_text(str(v)) for k, v in row.items()})
     atomic_write(to, out.getvalue())
     return to
+
+
+def _late_statement(settings: Any, row: dict[str, str], assess: Callable[..., Any]) -> str:
+    """Whether the late policy applies to this row, and why: "on time", "late by 2 h: penalty 4.75 ..."."""
+    import datetime as dt
+
+    if not row.get("timestamp"):
+        return "not submitted" if settings.due_for(row.get("assignment", ""), row.get("student_id", "")) else ""
+    try:
+        stamp = dt.datetime.fromisoformat(str(row["timestamp"]).replace(" UTC", "").strip())
+        raw, top = float(row.get("raw_score") or 0), float(row.get("max_score") or 0)
+    except ValueError:
+        return "not assessed: the submission time or score cannot be read"
+    return assess(settings, row.get("assignment", ""), row.get("student_id", ""), stamp.replace(tzinfo=None),
+                  raw, top).statement

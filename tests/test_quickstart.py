@@ -27,6 +27,8 @@ def test_quickstart_gives_expected_grades(tmp_path):
     expected = {r["student_id"]: float(r["score"]) for r in csv.DictReader(open(EXAMPLES / "expected_scores.csv"))}
     grades = {r["student_id"]: float(r["score"]) for r in csv.DictReader(open(cohort / "grades.csv"))}
     assert grades == expected
+    names = {r["student_id"]: (r["first_name"], r["last_name"]) for r in csv.DictReader(open(cohort / "grades.csv"))}
+    assert names["carol"] == ("Carol", "Chen"), "the roster's names must reach the gradebook (not None, None)"
     assert (cohort / "gradebook.db").exists()
 
     for student in expected:
