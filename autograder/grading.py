@@ -558,6 +558,18 @@ def wrote_something(answer: str | None, release_text: str) -> bool:
                 and answer.strip() != release_text.strip())
 
 
+def written_prompts(source: Source, answers: dict[str, str]) -> list[tuple[str, bool, str | None]]:
+    """Each written ("explain it simply") prompt of the lesson, in order: (grade_id, whether the
+    learner wrote something of their own, its model answer or None)."""
+    prompts = []
+    for cell in source.nb.cells:
+        meta = nbgrader_meta(cell)
+        if cell.cell_type == "markdown" and meta.get("solution") and (gid := meta.get("grade_id")):
+            released = source.release_text(cell)
+            prompts.append((gid, wrote_something(answers.get(gid), released), model_answer(cell)))
+    return prompts
+
+
 def graded_notebook(source: Source, result: NotebookResult) -> Any:
     """The notebook returned to the learner: their answers, the original cells, and per-check
     results. Hidden tests are replaced by their names and results; nothing the learner's code

@@ -23,7 +23,7 @@ from autograder.course import Course, load_limits
 from autograder.display import ProgressBar
 from autograder.files import atomic_write, dump_json, load_json
 from autograder.grading import (InvalidSubmission, NotebookResult, Source, extract_answers, grade_notebook,
-                                read_submission, reference_probes)
+                                read_submission, reference_probes, written_prompts)
 from autograder.sandbox import Limits, sandbox_problem
 
 _GRADER_FILES = ("grading.py", "runner.py", "sandbox.py", "progress.py")
@@ -143,6 +143,26 @@ def progress(course: Course, folder: Path, assignments: list[str], log: Callable
                 log(f"      note: {flag}")
         for why in (result.to_json().get("attention") or []):
             log(f"      needs attention: {why}")
+        _show_written_prompts(source, result.answers, log)
     bar.close()
     log(f"\n  total {total:g} / {total_max:g} points")
     return earned
+
+
+def _show_written_prompts(source: Source, answers: dict[str, str], log: Callable[[str], None]) -> None:
+    """Written prompts carry no points, so the table above cannot show them: list the unanswered
+    ones, and the model answer of each one the learner has answered (never before: a model answer
+    read first replaces the thinking the prompt asks for)."""
+    import textwrap
+
+    prompts = written_prompts(source, answers)
+    todo = [gid for gid, answered, _ in prompts if not answered]
+    if todo:
+        log(f"      written prompts not answered yet: {', '.join(todo)} (their model answers appear here "
+            f"once you have written your own)")
+    for gid, answered, model in prompts:
+        if answered and model:
+            log(f"      model answer for {gid} (compare it with yours):")
+            for para in model.split("\n\n"):
+                log(textwrap.fill(" ".join(para.split()), width=96, initial_indent="        ",
+                                  subsequent_indent="        "))

@@ -112,6 +112,46 @@ def test_learner_lab_has_validate_and_no_instructor_or_exchange_ui(tmp_path):
                       "validate_assignment": True}
 
 
+def _tiny_assignment(folder: Path) -> Path:
+    """A notebook with one written prompt left blank, one answered, and one passing test cell."""
+    import nbformat
+
+    def meta(gid, kind="code", solution=False, grade=False, points=0, locked=False):
+        m = {"grade_id": gid, "cell_type": kind, "solution": solution, "grade": grade, "locked": locked,
+             "task": False, "schema_version": 3}
+        return {"nbgrader": {**m, **({"points": points} if grade else {})}}
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("**Explain it simply:** why does softmax subtract the maximum?"),
+        nbformat.v4.new_markdown_cell("YOUR ANSWER HERE", metadata=meta("explain_max", "markdown", True, True)),
+        nbformat.v4.new_markdown_cell("**Explain it simply:** what is a logit?"),
+        nbformat.v4.new_markdown_cell("A score before the softmax.", metadata=meta("explain_logit", "markdown", True, True)),
+        nbformat.v4.new_code_cell("x = 1", metadata=meta("answer", solution=True)),
+        nbformat.v4.new_code_cell("assert x == 1", metadata=meta("answer_tests", grade=True, points=1, locked=True)),
+    ])
+    path = folder / "tiny.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.xdist_group("lab")
+def test_validate_warns_about_unanswered_written_prompts(tmp_path):
+    """The learner's Validate button (the same POST the JupyterLab dialog sends) passes the graded
+    cell and names the one blank written prompt, as a warning, not the answered one."""
+    with running_lab("learner", tmp_path) as lab:
+        _tiny_assignment(tmp_path / "root")
+        req = urllib.request.Request(lab.url + "/assignments/validate", method="POST",
+                                     data=json.dumps({"path": "tiny.ipynb"}).encode(),
+                                     headers={"Authorization": f"token {lab.token}",
+                                              "Content-Type": "application/json"})
+        with lab.open(req, timeout=120) as r:
+            reply = json.loads(r.read())
+    assert reply["success"] is True, reply
+    failed = reply["value"]["failed"]
+    assert [f["source"] for f in failed] == ["**Explain it simply:** why does softmax subtract the maximum?"]
+    assert failed[0]["raw_error"].startswith("warning, not a failure: this written prompt is not answered yet")
+
+
 @pytest.mark.xdist_group("lab")
 def test_instructor_lab_has_everything_and_serves_mathjax(tmp_path):
     with running_lab("instructor", tmp_path) as lab:
@@ -135,3 +175,20 @@ def test_make_targets_use_these_setups():
     start = re.search(r"--ServerApp.default_url=/lab/tree/(\S+)", learner)
     assert start and (ROOT / "lessons" / start.group(1)).exists(), "make lab should open the course map"
     assert f"JUPYTER_CONFIG_PATH={ROOT}/jupyter/instructor" in instructor and "--ServerApp.root_dir=." in instructor
+
+
+def test_prompt_warnings_leave_changed_cells_to_nbgrader_and_read_list_sources():
+    from autograder.validate_ext import add_warnings, unanswered_prompts
+
+    nb = {"cells": [{"cell_type": "markdown", "source": ["**Explain:** ", "why?"]},
+                    {"cell_type": "markdown", "source": ["YOUR ANSWER ", "HERE"],
+                     "metadata": {"nbgrader": {"solution": True, "grade_id": "e1"}}},
+                    {"cell_type": "markdown", "source": "   ", "metadata": {"nbgrader": {"solution": True, "grade_id": "e2"}}},
+                    {"cell_type": "markdown", "source": "mine", "metadata": {"nbgrader": {"solution": True, "grade_id": "e3"}}}]}
+    # List sources are joined before matching; e2's neighbour above is an answer, not a prompt.
+    assert unanswered_prompts(nb) == [{"grade_id": "e1", "prompt": "**Explain:** why?"},
+                                      {"grade_id": "e2", "prompt": ""}]
+    changed = {"changed": [{"source": "x"}]}
+    assert add_warnings(changed, nb) is changed
+    got = add_warnings({"failed": [{"source": "a test", "error": "e"}]}, nb)
+    assert [f["source"] for f in got["failed"]] == ["a test", "**Explain:** why?", "e2"]

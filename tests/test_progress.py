@@ -64,3 +64,21 @@ def test_progress_reuses_unchanged_results_and_grades_changed_ones_again(tmp_pat
     # A result that depended on the machine is never reused.
     timed_out = NotebookResult(notebook=f"{A}.ipynb", cells={"c": {"score": 0.0, "status": "timeout"}})
     assert not progress_mod._reusable(timed_out)
+
+
+def test_progress_shows_a_model_answer_only_after_the_learner_wrote_one():
+    from autograder.grading import Source, model_answer, nbgrader_meta
+    from autograder.progress import _show_written_prompts
+
+    source = Source.load(ROOT / "solutions" / "01_activations" / "01_activations.ipynb")
+    prompts = [c for c in source.nb.cells if c.cell_type == "markdown" and nbgrader_meta(c).get("solution")]
+    assert len(prompts) >= 2
+    first, second = (nbgrader_meta(c)["grade_id"] for c in prompts[:2])
+    lines: list[str] = []
+    _show_written_prompts(source, {first: "Because exp overflows for large inputs.", second: "YOUR ANSWER HERE"},
+                          lines.append)
+    out = "\n".join(lines)
+    assert f"model answer for {first} (compare it with yours):" in out
+    assert " ".join(model_answer(prompts[0]).split()[:6]) in " ".join(out.split())
+    assert f"model answer for {second}" not in out
+    assert f"written prompts not answered yet: {', '.join(nbgrader_meta(c)['grade_id'] for c in prompts[1:])}" in out
