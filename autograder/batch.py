@@ -224,6 +224,13 @@ def autograde(course: Course, assignment: str, students: list[str] | None = None
                 f"(a flag to read, never a score)")
     except Exception as exc:  # copy flags are advice: they never stop or change grading
         log(f"could not check answers for copies ({type(exc).__name__}: {exc})")
+    try:
+        from autograder.late import load_settings, sync_gradebook
+
+        # So the formgrader shows due dates and late penalties now, not only after an export.
+        sync_gradebook(course, load_settings(course))
+    except Exception as exc:  # the grades are recorded; export applies the policy again (and says why not)
+        log(f"late policy not applied in the gradebook yet ({type(exc).__name__}: {exc}); export applies it")
     return summary
 
 
