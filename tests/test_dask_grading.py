@@ -189,3 +189,39 @@ def test_an_unreachable_scheduler_is_a_clear_error(monkeypatch, tmp_path):
         autograde(Course(ROOT, tmp_path / "cohort"), A, log=quiet, scheduler="tcp://127.0.0.1:9")
     assert str(stop.value).startswith("cannot reach the Dask scheduler at tcp://127.0.0.1:9 (")
     assert "Is `dask scheduler` running there" in str(stop.value)
+
+
+def test_each_task_checks_its_worker_and_the_bytes_it_was_sent(tmp_path):
+    """A worker that joins after the first check is checked before its first task, and a
+    submission whose bytes are not the ones hashed is not graded (an OSError: retried next run)."""
+    (job,) = fake_jobs(tmp_path / "in", ["amy"])
+    spec = cluster.worker_spec(ROOT, [], sandboxed=True)
+    files = cluster.ship(job)
+    assert files == [(f"{A}.ipynb", b'{"student": "amy"}')]
+    got = cluster.grade_shipped(job, files, spec, [], {}, None, always_dies)
+    assert got == {"student": "amy", "files": [f"{A}.ipynb"], "graded": True}
+    with pytest.raises(cluster.SubmissionChanged) as changed:
+        cluster.grade_shipped(job, [(f"{A}.ipynb", b"{}")], spec, [], {}, None, always_dies)
+    assert isinstance(changed.value, OSError)
+    moved = dataclasses.replace(spec, root="/srv/elsewhere")
+    with pytest.raises(cluster.WorkerUnfit, match=r"^worker pid \d+ on host .*: the course is not installed at /srv/elsewhere"):
+        cluster.grade_shipped(job, files, moved, [], {}, None, always_dies)
+
+
+def test_a_worker_found_unfit_at_its_first_task_stops_the_batch_by_name(dask_cluster, tmp_path, monkeypatch):
+    """As if that worker joined after the check at the start (which is skipped here)."""
+    jobs = fake_jobs(tmp_path, ["amy", "ben", "cat"])
+    ctx = Course(ROOT, tmp_path / "cohort").context(LIMITS, True)
+    real_spec = cluster.worker_spec
+    monkeypatch.setattr(cluster, "check_workers", lambda client, spec: None)
+    monkeypatch.setattr(cluster, "worker_spec", lambda *a: dataclasses.replace(real_spec(*a), prefix="/opt/other-venv"))
+    with distributed.Client(dask_cluster.scheduler_address, set_as_default=False) as client:
+        client.wait_for_workers(2, timeout=60)
+        workers = sorted(client.nthreads())
+        with pytest.raises(SystemExit) as stop:
+            list(run_all(jobs, [], {}, ctx, jobs=1, grade=always_dies, client=client, root=ROOT))
+    message = str(stop.value)
+    assert message.startswith("cannot grade on this cluster: worker tcp://127.0.0.1:")
+    assert any(f"worker {w}" in message for w in workers), message
+    assert "the worker runs Python from " in message and "the coordinator from /opt/other-venv" in message
+    assert message.endswith("The results so far are saved; fix or remove that worker and rerun.")
