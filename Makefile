@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
-.PHONY: setup lab lab-instructor progress test test-fast lessons release quickstart doctor bench bench-grading bench-busy gpu-check clean-cohort
+.PHONY: setup lab lab-instructor progress test test-fast lessons release quickstart doctor bench bench-grading bench-busy bench-dask gpu-check clean-cohort
 
 setup: $(STAMP)
 
@@ -67,6 +67,10 @@ bench: setup
 
 bench-grading: setup
 	$(PY) bench/grading_benchmark.py
+
+# Submissions per minute: local --jobs 2 against a Dask LocalCluster of 2 workers, same cohort.
+bench-dask: setup
+	$(PY) bench/dask_grading.py
 
 clean-cohort:
 	rm -rf cohort

@@ -5,6 +5,7 @@
   collect FOLDER A              copy a folder of submissions into cohort/submitted/ (regular files only)
   autograde A [--jobs N]        grade in a sandbox, in parallel, resumably; fill the gradebook
                                 (a progress bar on a terminal, plain lines in a log)
+              [--scheduler tcp://HOST:8786]   ... or on a Dask cluster
   feedback A                    per-student HTML feedback (nbgrader generate_feedback)
   export [--format F] [--to FILE]  grades as CSV, every student, with status and late-policy columns;
                                 F: nbgrader (default), long (one row per exercise), canvas (Canvas import)
@@ -100,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--student", action="append", help="grade only this student (repeatable)")
     a.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel kernels (default: CPU count)")
     a.add_argument("--force", action="store_true", help="regrade even if a result for this submission exists")
+    a.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                   help="grade on this Dask cluster (workers need the course at the same path, and bwrap)")
     a.add_argument("--no-sandbox", action="store_true",
                    help="run graded code without isolation (only for your own notebooks: never for student work)")
     f = sub.add_parser("feedback")
@@ -135,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         got = collect(course, args.folder, args.assignment)
         print(f"collected {len(got)} submission(s) into {course.cohort / 'submitted'}")
     elif args.cmd == "autograde":
-        return _autograde(course, args.assignment, args.student, args.jobs, args.no_sandbox, args.force)
+        return _autograde(course, args.assignment, args.student, args.jobs, args.no_sandbox, args.force,
+                          args.scheduler)
     elif args.cmd == "feedback":
         nbgrader(course, "generate_feedback", args.assignment, "--force")
         print(f"feedback in {course.cohort / 'feedback'}")
@@ -156,11 +160,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _autograde(course: Course, assignment: str, students: list[str] | None, jobs: int, no_sandbox: bool,
-               force: bool) -> int:
+               force: bool, scheduler: str | None = None) -> int:
+    # The coordinator needs the sandbox too, even with a cluster: it runs the solution once
+    # for the reference values. Each worker's own sandbox is checked on that worker.
     if not no_sandbox and (problem := sandbox_problem()):
         raise SystemExit(f"cannot grade safely: {problem}.\n(Only for your own notebooks: --no-sandbox.)")
     summary = autograde(course, assignment, students, jobs=jobs, sandboxed=not no_sandbox, force=force,
-                        show_progress=True)
+                        show_progress=True, scheduler=scheduler)
     print(f"report: {course.report_path(assignment)}")
     if summary.attention:
         print(f"{len(summary.attention)} need attention (see the report); after fixing, regrade one with "

@@ -159,7 +159,24 @@ def _encode_reference(ref: dict[str, Any]) -> dict[str, Any]:
 
 def autograde(course: Course, assignment: str, students: list[str] | None = None, jobs: int = 1,
               limits: Limits | None = None, sandboxed: bool = True, force: bool = False,
-              log: Callable[[str], None] = print, show_progress: bool = False) -> Summary:
+              log: Callable[[str], None] = print, show_progress: bool = False,
+              scheduler: str | None = None) -> Summary:
+    """Grade ``assignment``: with ``jobs`` local processes, or on the Dask cluster whose
+    scheduler is at ``scheduler`` (then ``jobs`` is ignored: the workers' threads set the pace)."""
+    client = None
+    if scheduler:
+        from autograder.cluster import connect
+
+        client = connect(scheduler)  # first: an unreachable scheduler is reported before any work
+    try:
+        return _autograde(course, assignment, students, jobs, limits, sandboxed, force, log, show_progress, client)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _autograde(course: Course, assignment: str, students: list[str] | None, jobs: int, limits: Limits | None,
+               sandboxed: bool, force: bool, log: Callable[[str], None], show_progress: bool, client: Any) -> Summary:
     from autograder.report import write_report
 
     log = safe_log(log)
@@ -195,14 +212,19 @@ def autograde(course: Course, assignment: str, students: list[str] | None = None
             references[src.name] = _encode_reference(ref)
     for old in sync_only:
         record(course, old, summary, log)
+    if client is not None:
+        from autograder.cluster import threads
+
+        jobs = threads(client)
     log(f"{assignment}: {len(todo)} to grade, {len(summary.skipped)} already graded"
-        + (f", {jobs} in parallel" if jobs > 1 and len(todo) > 1 else ""))
+        + (f", {jobs} in parallel" if jobs > 1 and len(todo) > 1 else "")
+        + (f" on the Dask cluster at {client.scheduler.address}" if client is not None else ""))
     bar = ProgressBar(len(todo), log=log, tty=None if show_progress else False)
     lanes = max(1, min(jobs, len(todo)))
     for job in todo[:lanes]:
         bar.start(job.student)
     started = lanes
-    for job, result in run_all(todo, sources, references, ctx, jobs):
+    for job, result in run_all(todo, sources, references, ctx, jobs, client=client, root=course.root):
         line = _handle(course, job, result, sources, summary, bar.note)
         bar.finish(job.student, line)
         if started < len(todo):
@@ -270,9 +292,18 @@ def _handle(course: Course, job: Job, result: Any, sources: list[Path], summary:
 
 
 def run_all(todo: list[Job], sources: list[Path], references: dict[str, Any], ctx: GradeContext,
-            jobs: int, grade: Callable[..., dict[str, Any]] = grade_job) -> Iterator[tuple[Job, Any]]:
+            jobs: int, grade: Callable[..., dict[str, Any]] = grade_job, client: Any = None,
+            root: Path | None = None) -> Iterator[tuple[Job, Any]]:
     """Grade every job with ``grade`` (a module-level function: workers import it); yield
-    (job, result or exception) as each finishes."""
+    (job, result or exception) as each finishes. Serially, in a pool of ``jobs`` processes, or,
+    given a ``distributed.Client``, on its Dask cluster (``root``: the course folder that every
+    worker must have at the same path)."""
+    if client is not None:
+        from autograder.cluster import run_on_cluster
+
+        yield from run_on_cluster(client, todo, sources, references, ctx,
+                                  root or Path(__file__).resolve().parents[1], grade)
+        return
     if jobs <= 1 or len(todo) <= 1:
         for job in todo:
             try:
