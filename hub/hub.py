@@ -196,15 +196,45 @@ def wait_until_up(setup: HubSetup, proc: subprocess.Popen, seconds: float = 180)
         time.sleep(1)
 
 
+def _stat(pid: int) -> list[str] | None:
+    """/proc/PID/stat's fields after the command name (which may hold spaces), or None if gone."""
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def children(pid: int) -> list[tuple[int, str]]:
+    """(pid, start time) of the processes whose parent is ``pid``: the start time tells a later
+    process that reused the pid from the one we saw."""
+    kids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))) and fields[1] == str(pid):
+            kids.append((int(entry.name), fields[19]))
+    return kids
+
+
 def stop(proc: subprocess.Popen, timeout: float = 30) -> None:
-    """SIGTERM the hub (it stops the proxy, the service and the servers it spawned), then wait."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout)
+    """SIGTERM the hub (it stops the proxy, the service and the servers it spawned), then wait.
+    The proxy, service and servers run in sessions of their own: any the hub failed to stop (it hung
+    and was killed) are stopped here by pid, so no user's server outlives the hub."""
+    if proc.poll() is not None:
+        return
+    started = children(proc.pid)
+    started += [kid for pid, _ in started for kid in children(pid)]   # e.g. kernels of a server
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout)
+    for pid, start_time in started:
+        fields = _stat(pid)
+        if fields and fields[19] == start_time:     # still the process the hub started
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def as_user(name: str, *cmd: str, cwd: Path, check: bool = True, **kw) -> subprocess.CompletedProcess:
