@@ -6,7 +6,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
-.PHONY: setup lab lab-instructor progress test test-fast lessons release quickstart doctor bench bench-grading bench-busy bench-dask gpu-check clean-cohort
+# (hub/node_modules is a file target below, not phony.)
+.PHONY: setup lab lab-instructor hub hub-proxy progress test test-fast lessons release quickstart doctor bench bench-grading bench-busy bench-dask gpu-check clean-cohort
 
 setup: $(STAMP)
 
@@ -22,6 +23,10 @@ $(STAMP): pyproject.toml
 	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 		(apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null) || \
 		echo "note: bubblewrap is not installed; instructors need it to grade (apt-get install bubblewrap)"; }
+	@# The hub's browser test (tests/test_hub_e2e.py) drives Debian's chromium; never a downloaded one.
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || \
+		echo "note: chromium is not installed; the hub's browser test needs it (apt-get install chromium)"; }
 	touch $(STAMP)
 
 # Two JupyterLab setups from one install (jupyter/README.md): a learner's shows Validate and no
@@ -40,10 +45,29 @@ lab-instructor: setup
 	mkdir -p cohort
 	$(INSTRUCTOR_JUPYTER) $(VENV)/bin/jupyter lab --ServerApp.root_dir=.
 
+# The course's JupyterHub, for a try-out (README, "Run a cohort on JupyterHub"): the pinned
+# configurable-http-proxy from npm, the course's Unix accounts, the exchange and a course folder in
+# build/hub/, then the hub on http://127.0.0.1:$(HUB_PORT)/. Needs root: it spawns each user's server
+# as that user.
+HUB_PORT ?= 8000
+PROXY    := hub/node_modules/.bin/configurable-http-proxy
+
+hub-proxy: $(PROXY)
+
+$(PROXY): hub/package.json hub/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: apt-get install nodejs npm"; exit 1; }
+	cd hub && npm ci --no-audit --no-fund --loglevel=error
+	touch $(PROXY)
+
+hub: setup hub-proxy
+	$(PY) -m hub.hub --port $(HUB_PORT)
+
 progress: setup
 	$(PY) -m autograder progress
 
+# The hub's browser test needs the proxy; without npm it fails saying so (or skips without root).
 test: setup
+	@$(MAKE) --no-print-directory hub-proxy || echo "note: the hub test needs configurable-http-proxy (make hub-proxy)"
 	$(PY) -m pytest -q -n $(JOBS) --dist loadgroup
 
 test-fast: setup

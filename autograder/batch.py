@@ -59,6 +59,10 @@ class Summary:
 MAX_AUTO_REGRADES = 2
 
 
+# nbgrader writes these into every submission (submit, collect); release_feedback needs the secret.
+EXCHANGE_FILES = {"timestamp.txt", "submission_secret.txt"}
+
+
 class GraderDied(RuntimeError):
     """The worker process grading one submission died (not the learner's kernel: the grader)."""
 
@@ -115,8 +119,11 @@ def grade_job(job: Job, sources: list[Path], references: dict[str, Any], ctx: Gr
             result.flags.append(f"notebook submitted as {renamed!r} instead of {src_path.name!r}; graded")
         notebooks[src_path.stem] = _notebook_json(result)
     # Anything else beside the notebook (numpy.py, sitecustomize.py...) is never run or imported.
+    # Not extra: what nbgrader's exchange adds to every submission, and the files released beside the
+    # notebook (public_checks.json), which a student submits back with the fetched folder. Neither is read.
+    shipped = {p.name for src in sources for p in src.parent.iterdir() if p.suffix != ".ipynb"}
     extra = unexpected + sorted(p.name for p in job.folder.iterdir()
-                                if p.suffix != ".ipynb" and p.name != "timestamp.txt")
+                                if p.suffix != ".ipynb" and p.name not in EXCHANGE_FILES | shipped)
     result = {"student": job.student, "assignment": job.assignment, "digest": job.digest,
               "timestamp": (read_timestamp(job.folder) or utcnow()).isoformat(),
               "graded_at": utcnow().isoformat(), "notebooks": notebooks,

@@ -23,7 +23,7 @@ from typing import Any, Callable
 import nbformat
 
 from autograder.course import Course
-from autograder.files import atomic_write, dump_json, format_timestamp
+from autograder.files import atomic_write, dump_json, format_timestamp, read_regular
 from autograder.grading import NotebookResult, Source, graded_notebook
 from autograder.results import recordable
 
@@ -170,6 +170,20 @@ def write_autograded(course: Course, result: dict[str, Any]) -> None:
         atomic_write(folder / src.name, nbformat.writes(graded_notebook(source, nb_result)))
     stamp = dt.datetime.fromisoformat(result["timestamp"])
     atomic_write(folder / "timestamp.txt", format_timestamp(stamp))
+    # A submission through nbgrader's exchange carries the secret that names its feedback there:
+    # generate_feedback copies it on, and release_feedback cannot release feedback without it.
+    secret = _submission_secret(course.submitted(student, assignment) / "submission_secret.txt")
+    if secret:
+        atomic_write(folder / "submission_secret.txt", secret)
+
+
+def _submission_secret(path: Path) -> str | None:
+    """nbgrader's submission secret (hex, written by its submit), or None if absent or not one."""
+    try:
+        text = read_regular(path, 4096).decode("ascii").strip()
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return text if text and all(c in "0123456789abcdef" for c in text) else None
 
 
 def record_copy_flags(course: Course, assignment: str, flags: list[Any]) -> None:
