@@ -179,9 +179,11 @@ def test_a_cohort_loop_on_the_hub_in_a_browser(hub, browser):
     #    release/, the students into the gradebook (with names, so the formgrader does not show
     #    "None, None"), then nbgrader's release_assignment into the exchange.
     instructor(setup, py, "-m", "autograder", *course, "release", A)
-    for n, student in enumerate(setup.students, 1):
-        instructor(setup, "nbgrader", "db", "student", "add", student, "--first-name", "Student",
-                   "--last-name", f"Number{n}", "--email", f"{student}@example.org")
+    roster = setup.course / "roster.csv"
+    roster.write_text("student_id,first_name,last_name,email\n" + "".join(
+        f"{student},Student,Number{n},{student}@example.org\n" for n, student in enumerate(setup.students, 1)))
+    roster.chmod(0o644)
+    instructor(setup, py, "-m", "autograder", *course, "roster", "import", str(roster))
     instructor(setup, "nbgrader", "release_assignment", A)
     inbound = setup.exchange / "dlcourse" / "inbound"
     # Students may write into inbound/ but not list it (nbgrader creates it 2733), so no one sees
